@@ -1,0 +1,115 @@
+"""The generic path: trafilatura for layouts the PVDN profile does not recognise.
+
+trafilatura finds the main text of any page; on top of it this path applies what holds on
+any site (paragraphs printed twice, teaser lists under a "Related Posts"-style heading) and, on
+PVDN's own pages in an unknown layout, the site's phrases too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import trafilatura
+from lxml import etree, html
+
+from cleaning import profile
+from cleaning.datelines import find_dateline
+from cleaning.metadata import PageMeta, parse_datetime
+from cleaning.result import BlockKind, CleanArticle, Removed, Teaser
+from cleaning.story import Candidate, assemble
+from cleaning.teasers import find_sections
+from cleaning.textnorm import fold
+
+_KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "quote"}
+
+
+def _candidates(body: etree._Element) -> list[Candidate]:
+    """trafilatura's output tree (head, p, list/item, quote, table) as candidate blocks."""
+    out: list[Candidate] = []
+    for lb in body.iter("lb"):
+        lb.tail = " " + (lb.tail or "")
+    for el in body:
+        tag = el.tag if isinstance(el.tag, str) else ""
+        if tag == "list":
+            out.extend(
+                Candidate("list_item", fold("".join(item.itertext())))
+                for item in el.iter("item")
+                if fold("".join(item.itertext()))
+            )
+        elif tag == "table":
+            out.extend(
+                Candidate("paragraph", fold(" ".join(row.itertext())))
+                for row in el.iter("row")
+                if fold(" ".join(row.itertext()))
+            )
+        else:
+            text = fold("".join(el.itertext()))
+            if text:
+                out.append(Candidate(_KINDS.get(tag, "paragraph"), text))
+    return out
+
+
+def clean_generic(
+    markup: str,
+    root: html.HtmlElement,
+    meta: PageMeta,
+    url: str | None,
+    tz: ZoneInfo,
+    *,
+    site_page: bool,
+) -> CleanArticle:
+    """Extract with trafilatura, then apply the generic rules (and the site's, on PVDN)."""
+    known = {
+        "canonical_url": meta.canonical_url,
+        "extractor": "generic",
+    }
+    sections = find_sections(
+        root,
+        url or meta.canonical_url,
+        headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
+        list_classes=(("related", profile.RELATED_LIST_CLASSES),),
+    )
+    teasers: tuple[Teaser, ...] = tuple(t for s in sections for t in s.teasers)
+    doc = trafilatura.bare_extraction(
+        markup, url=url, include_comments=False, with_metadata=True, include_tables=True
+    )
+    body = getattr(doc, "body", None)
+    if doc is None or body is None:
+        return CleanArticle(
+            teasers=teasers, empty_reason="no article text", **known  # type: ignore[arg-type]
+        )
+    teaser_titles = {fold(t.title).lower() for t in teasers}
+    candidates = []
+    removed: list[Removed] = []
+    for cand in _candidates(body):
+        if cand.text.lower() in teaser_titles:
+            removed.append(Removed(cand.text, f"{cand.kind} is a teaser title"))
+        else:
+            candidates.append(cand)
+    story = assemble(candidates, site_phrases=site_page)
+    removed.extend(story.removed)
+    blocks = tuple(story.blocks)
+    published = meta.published or _doc_date(getattr(doc, "date", None), tz)
+    title = (
+        profile.TITLE_SUFFIX.sub("", doc.title).strip() if site_page and doc.title else doc.title
+    ) or meta.title
+    return CleanArticle(
+        title=title,
+        blocks=blocks,
+        teasers=teasers,
+        paywalled=story.paywalled,
+        published=published,
+        modified=meta.modified,
+        author=meta.author or getattr(doc, "author", None),
+        categories=meta.categories or tuple(getattr(doc, "categories", None) or ()),
+        canonical_url=meta.canonical_url,
+        dateline=find_dateline([b.text for b in blocks if b.kind == "paragraph"]),
+        extractor="generic",
+        removed=tuple(removed),
+        empty_reason=None if blocks else "no article text",
+    )
+
+
+def _doc_date(value: str | None, tz: ZoneInfo) -> datetime | None:
+    return parse_datetime(value, tz) if value else None

@@ -1,0 +1,59 @@
+"""Finding story text printed twice: the lede (or excerpt) repeated after the body.
+
+WordPress renders the post excerpt from raw post content, so the repeat can differ from the
+story in punctuation (straight quotes, hyphens), be cut at ~150 characters with " . . .", or run
+over into the second paragraph. Comparison therefore uses `match_key` and prefix matching
+against the story's opening, and never removes the first paragraph itself.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from cleaning.textnorm import match_key, strip_trailing_ellipsis
+
+# A tail shorter than this is an echo of a few words, not a repeat.
+MIN_REPEAT_CHARS = 60
+# How many opening paragraphs a repeat may span.
+LEAD_PARAGRAPHS = 3
+
+
+def _key(text: str) -> str:
+    return match_key(strip_trailing_ellipsis(text)[0])
+
+
+def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
+    """Index where a trailing run of paragraphs repeats the story's opening, or None.
+
+    The run must be paragraphs only, end at the last block, start after the first paragraph,
+    and match the opening (first paragraphs joined) as a prefix of at least
+    `MIN_REPEAT_CHARS` characters, or the whole first paragraph when that is shorter.
+    """
+    paragraphs = [i for i, k in enumerate(kinds) if k == "paragraph"]
+    if len(paragraphs) < 2:
+        return None
+    lead_key = " ".join(_key(texts[i]) for i in paragraphs[:LEAD_PARAGRAPHS])
+    first_len = len(_key(texts[paragraphs[0]]))
+    needed = min(MIN_REPEAT_CHARS, first_len)
+    last = len(kinds) - 1
+    for start in paragraphs[1:]:
+        if any(kinds[j] != "paragraph" for j in range(start, last + 1)):
+            continue
+        tail_key = " ".join(_key(texts[j]) for j in range(start, last + 1))
+        if len(tail_key) >= needed and lead_key.startswith(tail_key):
+            return start
+    return None
+
+
+def repeated_paragraphs(kinds: Sequence[str], texts: Sequence[str]) -> list[int]:
+    """Indexes of paragraphs that say exactly what an earlier paragraph said."""
+    seen: set[str] = set()
+    repeats: list[int] = []
+    for i, (kind, text) in enumerate(zip(kinds, texts, strict=True)):
+        if kind != "paragraph":
+            continue
+        key = _key(text)
+        if len(key) >= MIN_REPEAT_CHARS and key in seen:
+            repeats.append(i)
+        seen.add(key)
+    return repeats

@@ -1,0 +1,181 @@
+"""Page metadata from <head> and JSON-LD: canonical URL, dates, author, sections.
+
+Sources are tried in the order a WordPress site fills them (Yoast or Rank Math meta, then
+JSON-LD, then the theme's <time> element) and each field falls back independently, since
+themes and SEO plugins of different eras each fill a different subset.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from urllib.parse import urljoin
+from zoneinfo import ZoneInfo
+
+from lxml import html
+
+from cleaning.textnorm import fold
+
+_ARTICLE_TYPES = frozenset(
+    {"Article", "NewsArticle", "BlogPosting", "ReportageNews", "AnalysisNewsArticle",
+     "OpinionNewsArticle", "Report", "LiveBlogPosting", "WebPage"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageMeta:
+    canonical_url: str | None = None
+    title: str | None = None
+    site_name: str | None = None
+    published: datetime | None = None
+    modified: datetime | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+
+
+def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
+    """ISO 8601 to an aware datetime; a value without an offset is read in `default_tz`."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.endswith("Z"):
+        value = value[:-1] + "+00:00"
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=default_tz)
+    return parsed
+
+
+def _meta(root: html.HtmlElement, *names: str) -> list[str]:
+    values: list[str] = []
+    for name in names:
+        for el in root.xpath(
+            "//meta[@property=$n or @name=$n or @itemprop=$n][@content]", n=name
+        ):
+            content = fold(el.get("content", ""))
+            if content:
+                values.append(content)
+    return values
+
+
+def _json_ld_objects(root: html.HtmlElement) -> Iterator[dict[str, Any]]:
+    for script in root.xpath("//script[@type='application/ld+json']"):
+        try:
+            data = json.loads(script.text or "")
+        except (ValueError, RecursionError):
+            continue
+        stack: list[Any] = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                if "@graph" in item:
+                    stack.append(item["@graph"])
+                yield item
+
+
+def _types(obj: dict[str, Any]) -> set[str]:
+    kind = obj.get("@type")
+    if isinstance(kind, str):
+        return {kind}
+    if isinstance(kind, list):
+        return {k for k in kind if isinstance(k, str)}
+    return set()
+
+
+def _names(value: Any, people: dict[str, str]) -> list[str]:
+    """Author names from a JSON-LD author value: a string, an object, a reference or a list."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        if isinstance(value.get("name"), str):
+            return [value["name"]]
+        ref = value.get("@id")
+        return [people[ref]] if isinstance(ref, str) and ref in people else []
+    if isinstance(value, list):
+        return [n for v in value for n in _names(v, people)]
+    return []
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str)]
+    return []
+
+
+def _unique(values: list[str]) -> tuple[str, ...]:
+    seen: dict[str, None] = {}
+    for v in values:
+        v = fold(v)
+        if v and v.lower() not in {s.lower() for s in seen}:
+            seen[v] = None
+    return tuple(seen)
+
+
+def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> PageMeta:
+    base = url or ""
+    canonical = next(iter(root.xpath("//link[@rel='canonical']/@href")), None) or next(
+        iter(_meta(root, "og:url")), None
+    )
+    canonical_url = urljoin(base, canonical.strip()) if canonical else None
+
+    objects = list(_json_ld_objects(root))
+    people = {
+        o["@id"]: o["name"]
+        for o in objects
+        if "Person" in _types(o) and isinstance(o.get("@id"), str) and isinstance(o.get("name"), str)
+    }
+    articles = [o for o in objects if _types(o) & _ARTICLE_TYPES]
+    # Prefer the article object over the WebPage one when a graph has both.
+    articles.sort(key=lambda o: "WebPage" in _types(o))
+
+    def from_ld(key: str) -> list[str]:
+        return [s for o in articles for s in _strings(o.get(key))]
+
+    published = next(
+        (d for d in (parse_datetime(v, default_tz) for v in [
+            *_meta(root, "article:published_time", "datePublished"),
+            *from_ld("datePublished"),
+            *root.xpath("//time[contains(@class, 'published') or contains(@class, 'entry-date')]"
+                        "/@datetime"),
+        ]) if d),
+        None,
+    )
+    modified = next(
+        (d for d in (parse_datetime(v, default_tz) for v in [
+            *_meta(root, "article:modified_time", "dateModified"),
+            *from_ld("dateModified"),
+            *root.xpath("//time[contains(@class, 'updated')]/@datetime"),
+        ]) if d),
+        None,
+    )
+    authors = _meta(root, "author", "article:author") or [
+        n for o in articles for n in _names(o.get("author"), people)
+    ]
+    authors = [a for a in authors if not a.startswith("http")]
+    categories = _meta(root, "article:section") or from_ld("articleSection") or [
+        fold(a.text_content()) for a in root.xpath(
+            "//a[contains(concat(' ', @rel, ' '), ' category ')]"
+            "[not(ancestor::*[contains(@class, 'related') or contains(@class, 'widget')])]"
+        )
+    ]
+    titles = _meta(root, "og:title") or [fold(t.text_content()) for t in root.xpath("//title")]
+    site = _meta(root, "og:site_name")
+    return PageMeta(
+        canonical_url=canonical_url,
+        title=titles[0] if titles else None,
+        site_name=site[0] if site else None,
+        published=published,
+        modified=modified,
+        author=authors[0] if authors else None,
+        categories=_unique(categories),
+    )

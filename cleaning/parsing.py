@@ -1,0 +1,110 @@
+"""Bytes or str to an lxml tree, tolerating what saved pages really look like.
+
+Pages arrive as bytes with a charset declared only in a <meta> tag (cp1252, latin-1 on old
+posts), as UTF-8 that was once decoded as cp1252 (mojibake), truncated, or deeply nested.
+Nothing here raises for bad content: callers get None and a reason instead.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from lxml import etree, html
+
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
+)
+_XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
+# UTF-8 bytes of common characters read as cp1252: "â€™" for ’, "Ã©" for é, "Â " for nbsp.
+_MOJIBAKE = re.compile("(?:â€[\u0080-\u203a™œ\u009d]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf])")
+# Bytes that never occur in text: more than a few of these means the input is not a page.
+_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_BINARY_SHARE = 0.05
+
+
+def looks_binary(data: bytes) -> bool:
+    sample = data[:8192]
+    if not sample:
+        return False
+    return len(_BINARY_BYTES.findall(sample)) > _BINARY_SHARE * len(sample)
+
+
+def _declared_charset(data: bytes) -> str | None:
+    m = _META_CHARSET.search(data[:4096])
+    if not m:
+        return None
+    try:
+        return codecs.lookup(m.group(1).decode("ascii", "replace")).name
+    except LookupError:
+        return None
+
+
+def decode(data: bytes) -> str:
+    """Decode page bytes: BOM, then strict UTF-8, then the <meta> charset, then cp1252.
+
+    UTF-8 is tried before the declared charset because pages often declare latin-1 while
+    serving UTF-8; a strict UTF-8 decode of real cp1252 text almost always fails.
+    """
+    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(codec, "replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    declared = _declared_charset(data)
+    if declared and declared not in {"utf-8", "utf_8"}:
+        # latin-1 declarations mean cp1252 in practice (the HTML standard says so too).
+        codec = "cp1252" if declared in {"latin_1", "iso8859-1", "iso8859_1", "ascii"} else declared
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError):
+            pass
+    return data.decode("cp1252", "replace")
+
+
+def _cp1252_bytes(run: str) -> bytes:
+    """Encode as cp1252, passing the five bytes cp1252 leaves undefined (0x81, 0x8d, …) through
+    as browsers do when they decode them."""
+    out = bytearray()
+    for char in run:
+        try:
+            out += char.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(char) > 0xFF:
+                raise
+            out.append(ord(char))
+    return bytes(out)
+
+
+def repair_mojibake(text: str) -> str:
+    """Undo UTF-8 read as cp1252, run by run, leaving correct text untouched."""
+    if not _MOJIBAKE.search(text):
+        return text
+
+    def fix(match: re.Match[str]) -> str:
+        run = match.group(0)
+        try:
+            return _cp1252_bytes(run).decode("utf-8")
+        except (UnicodeEncodeError, UnicodeDecodeError):
+            return run
+
+    # Runs of characters in the mojibake range, fixed as a whole so multi-byte sequences join.
+    return re.sub("[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u2122]{1,3}", fix, text)
+
+
+def parse_html(markup: str) -> html.HtmlElement | None:
+    """Parse markup into an lxml tree; None when nothing parseable is left."""
+    markup = _XML_DECL.sub("", markup)
+    if not markup.strip():
+        return None
+    parser = html.HTMLParser(
+        recover=True, remove_comments=True, remove_pis=True, default_doctype=False
+    )
+    try:
+        root = html.document_fromstring(markup, parser=parser)
+    except (etree.ParserError, ValueError):
+        return None
+    return root

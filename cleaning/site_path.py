@@ -1,0 +1,156 @@
+"""The PVDN path: a page the site profile recognises, cleaned with the site's own knowledge.
+
+Order matters: teaser lists are read from the intact tree first (they become structured
+links), then the story container is walked with those lists, paywall boxes and excerpt boxes
+skipped by element, and finally the phrase rules and repeat detection run over the blocks.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
+
+from lxml import html
+
+from cleaning import profile
+from cleaning.blocks import element_text, walk_container
+from cleaning.boilerplate import judge
+from cleaning.datelines import find_dateline
+from cleaning.metadata import PageMeta
+from cleaning.result import CleanArticle, Removed, Teaser
+from cleaning.story import Candidate, assemble
+from cleaning.teasers import TeaserSection, find_sections
+from cleaning.text_dump import visible_date
+from cleaning.textnorm import fold
+
+_AFTER_BODY = frozenset({"follow-us line", "trending teasers"})
+
+
+def is_pvdn(meta: PageMeta, url: str | None) -> bool:
+    """Whether the page is PVDN's by its address, canonical URL or declared site name."""
+    for address in (url, meta.canonical_url):
+        if address and (urlsplit(address).hostname or "").lower() in profile.HOSTS:
+            return True
+    return bool(meta.site_name and meta.site_name in profile.SITE_NAMES)
+
+
+def find_container(root: html.HtmlElement) -> html.HtmlElement | None:
+    for xpath in profile.CONTAINER_XPATHS:
+        found = root.xpath(xpath)
+        if found:
+            return found[0]  # type: ignore[no-any-return]
+    return None
+
+
+def find_title(root: html.HtmlElement, meta: PageMeta) -> str | None:
+    for xpath in profile.TITLE_XPATHS:
+        for h1 in root.xpath(xpath):
+            text = element_text(h1)
+            if text:
+                return text
+    if meta.title:
+        return profile.TITLE_SUFFIX.sub("", meta.title).strip() or None
+    return None
+
+
+class _Rules:
+    """What the walker skips on a PVDN page: teaser sections, paywall and excerpt boxes."""
+
+    def __init__(self, sections: list[TeaserSection]) -> None:
+        self._teaser_elements = {
+            el: f"{s.kind} teasers" for s in sections for el in s.elements
+        }
+        self.paywall_boxes = 0
+
+    def skip_reason(self, el: html.HtmlElement) -> str | None:
+        if el in self._teaser_elements:
+            return self._teaser_elements[el]
+        classes = el.get("class", "").split()
+        if any(c in profile.PAYWALL_CLASSES for c in classes):
+            self.paywall_boxes += 1
+            return "subscriber wall"
+        return None
+
+    def wrapper_reason(self, el: html.HtmlElement) -> str | None:
+        classes = el.get("class", "").split()
+        if any(c in profile.EXCERPT_CLASSES for c in classes):
+            return "repeated excerpt"
+        return None
+
+
+def clean_pvdn_page(
+    root: html.HtmlElement,
+    container: html.HtmlElement,
+    meta: PageMeta,
+    url: str | None,
+    tz: ZoneInfo,
+) -> CleanArticle:
+    base = url or meta.canonical_url
+    sections = find_sections(
+        root,
+        base,
+        headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
+        list_classes=(
+            ("trending", profile.TRENDING_LIST_CLASSES),
+            ("related", profile.RELATED_LIST_CLASSES),
+        ),
+    )
+    teasers: list[Teaser] = [t for s in sections for t in s.teasers]
+    title = find_title(root, meta)
+    rules = _Rules(sections)
+    walk = walk_container(container, rules, title)
+
+    # The 2023 template prints "September 15, 2023" under the title; keep it as a date only.
+    published = meta.published
+    candidates: list[Candidate] = []
+    removed: list[Removed] = list(walk.removed)
+    for raw in walk.blocks:
+        date = visible_date(raw.text, tz)
+        if date is not None and not candidates:
+            published = published or date
+            removed.append(Removed(raw.text, "date line"))
+            continue
+        candidates.append(Candidate(raw.kind, raw.text, raw.wrapper_reason))
+
+    after_body = any(s.kind == "trending" for s in sections) or _page_has_follow_us(root)
+    story = assemble(candidates, after_body_block=after_body)
+    removed.extend(story.removed)
+    paywalled = story.paywalled or rules.paywall_boxes > 0 or _wall_outside(root, container)
+    blocks = tuple(story.blocks)
+    paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
+    return CleanArticle(
+        title=title,
+        blocks=blocks,
+        teasers=tuple(teasers),
+        paywalled=paywalled,
+        published=published,
+        modified=meta.modified,
+        author=meta.author,
+        categories=meta.categories,
+        canonical_url=meta.canonical_url,
+        dateline=find_dateline(paragraphs),
+        extractor="pvdn",
+        removed=tuple(removed),
+        empty_reason=None if blocks else "no article text",
+    )
+
+
+def _page_has_follow_us(root: html.HtmlElement) -> bool:
+    for el in root.xpath("//a[contains(., 'Google News')]/.."):
+        if profile.FOLLOW_US.match(element_text(el)):
+            return True
+    return False
+
+
+def _wall_outside(root: html.HtmlElement, container: html.HtmlElement) -> bool:
+    """A subscriber wall printed after the story container (some plugins append it there)."""
+    parent = container.getparent()
+    if parent is None:
+        return False
+    for sibling in container.itersiblings():
+        for el in sibling.xpath("descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4"
+                                " or self::div[not(*)] or self::a]"):
+            verdict = judge(fold(element_text(el)))
+            if verdict is not None and verdict.wall:
+                return True
+    return False

@@ -1,0 +1,63 @@
+"""String normalisation shared by the HTML and text paths.
+
+Two different needs: `fold` gives the text as a reader sees it (one space between words);
+`match_key` gives a form for comparing two renderings of the same sentence, since WordPress
+"texturizes" quotes and dashes in the post body but not in raw excerpts, so the same paragraph
+can come back with ’ in one place and ' in another.
+"""
+
+from __future__ import annotations
+
+import re
+
+_SPACE = re.compile(r"\s+")
+# Punctuation that texturizing or truncation changes: quotes, dashes, ellipses of every era.
+_KEY_TRANSLATE = str.maketrans(
+    {
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201a": "'",
+        "\u201b": "'",
+        "\u2032": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u201e": '"',
+        "\u2033": '"',
+        "\u2013": "-",
+        "\u2014": "-",
+        "\u2012": "-",
+        "\u2015": "-",
+        "\u2212": "-",
+        "\u00a0": " ",
+        "\u2026": " ",
+    }
+)
+_KEY_DROP = re.compile(r"[^\w]+")
+# A truncation marker at the end of a cut excerpt: " . . .", "...", "…", "[…]".
+TRAILING_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\u2026|\.\.\.)\s*\]|(?:\s?\.){3,}|\u2026)\s*$")
+
+
+def fold(text: str) -> str:
+    """Collapse every run of white space (non-breaking spaces and newlines too) to one space."""
+    return _SPACE.sub(" ", text).strip()
+
+
+def match_key(text: str) -> str:
+    """A comparison form: quotes and dashes unified, punctuation and case ignored.
+
+    Only word characters survive, separated by single spaces, so "Mexico’s — ongoing" and
+    "Mexico's - ongoing" compare equal.
+    """
+    text = text.translate(_KEY_TRANSLATE).lower()
+    text = text.replace("'", "")
+    return _KEY_DROP.sub(" ", text).strip()
+
+
+def strip_trailing_ellipsis(text: str) -> tuple[str, bool]:
+    """Remove a truncation marker from the end; say whether there was one."""
+    stripped = TRAILING_ELLIPSIS.sub("", text)
+    return stripped, stripped != text
+
+
+def ends_with_ellipsis(text: str) -> bool:
+    return TRAILING_ELLIPSIS.search(text) is not None
