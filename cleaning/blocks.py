@@ -190,6 +190,9 @@ def _block(
             _walk(el, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth + 1)
         else:
             _emit(walk, kind, element_text(el), el, wrapper)
+    elif tag == "li" and el.find(".//figure") is not None:
+        # Gallery items: an image and its caption, not a list of points.
+        _walk(el, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth + 1)
     elif tag == "li":
         _emit(walk, "list_item", element_text(el, skip_lists=True), el, wrapper)
         for nested in el:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from cleaning import profile
 from cleaning.textnorm import ends_with_ellipsis
-from cleaning.xpaths import BARE_URL
+from cleaning.xpaths import AD_LABEL, BARE_URL
 
 # Pitches are paragraphs, not essays: a long paragraph that mentions prices is story.
 _MAX_PITCH_CHARS = 900
@@ -63,6 +63,8 @@ def judge(text: str) -> Verdict | None:
         return Verdict("subscriber pitch")
     if BARE_URL.match(text):
         return Verdict("embed")
+    if AD_LABEL.match(text):
+        return Verdict("advertisement")
     return None
 
 

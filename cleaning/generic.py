@@ -71,8 +71,10 @@ def clean_generic(
         list_classes=(("related", profile.RELATED_LIST_CLASSES),),
     )
     teasers: tuple[Teaser, ...] = tuple(t for s in sections for t in s.teasers)
+    # Metadata comes from our own reading of <head>; trafilatura's (htmldate) triples the time.
+    # trafilatura prunes the tree it is given: hand it ours, now that the teasers are read.
     doc = trafilatura.bare_extraction(
-        markup, url=url, include_comments=False, with_metadata=True, include_tables=True
+        root, url=url, include_comments=False, with_metadata=False, include_tables=True
     )
     body = getattr(doc, "body", None)
     if doc is None or body is None:

@@ -33,16 +33,20 @@ def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
     if len(paragraphs) < 2:
         return None
     lead_key = " ".join(_key(texts[i]) for i in paragraphs[:LEAD_PARAGRAPHS])
-    first_len = len(_key(texts[paragraphs[0]]))
-    needed = min(MIN_REPEAT_CHARS, first_len)
-    last = len(kinds) - 1
-    for start in paragraphs[1:]:
-        if any(kinds[j] != "paragraph" for j in range(start, last + 1)):
-            continue
-        tail_key = " ".join(_key(texts[j]) for j in range(start, last + 1))
+    needed = min(MIN_REPEAT_CHARS, len(_key(texts[paragraphs[0]])))
+    # Walk back from the last block; a tail longer than the opening cannot be its prefix,
+    # which keeps this linear on long pages.
+    found = None
+    tail_key = ""
+    for start in range(len(kinds) - 1, paragraphs[0], -1):
+        if kinds[start] != "paragraph":
+            break
+        tail_key = f"{_key(texts[start])} {tail_key}".strip()
+        if len(tail_key) > len(lead_key):
+            break
         if len(tail_key) >= needed and lead_key.startswith(tail_key):
-            return start
-    return None
+            found = start
+    return found
 
 
 def repeated_paragraphs(kinds: Sequence[str], texts: Sequence[str]) -> list[int]:

@@ -83,6 +83,8 @@ def repair_mojibake(text: str) -> str:
     """Undo UTF-8 read as cp1252, run by run, leaving correct text untouched."""
     if not _MOJIBAKE.search(text):
         return text
+    # ” is E2 80 9D; 0x9D has no cp1252 character, so a strict decoder left U+FFFD behind.
+    text = text.replace("â€\ufffd", "”")
 
     def fix(match: re.Match[str]) -> str:
         run = match.group(0)

@@ -7,6 +7,7 @@ skipped by element, and finally the phrase rules and repeat detection run over t
 
 from __future__ import annotations
 
+from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
@@ -112,6 +113,8 @@ def clean_pvdn_page(
             continue
         candidates.append(Candidate(raw.kind, raw.text, raw.wrapper_reason))
 
+    if published is None:
+        published = _visible_header_date(root, tz)
     after_body = any(s.kind == "trending" for s in sections) or _page_has_follow_us(root)
     story = assemble(candidates, after_body_block=after_body)
     removed.extend(story.removed)
@@ -133,6 +136,18 @@ def clean_pvdn_page(
         removed=tuple(removed),
         empty_reason=None if blocks else "no article text",
     )
+
+
+def _visible_header_date(root: html.HtmlElement, tz: ZoneInfo) -> datetime | None:
+    """A "Month D, YYYY" date in the post's meta line (2023 themes print no machine date)."""
+    for el in root.xpath(
+        "//article//*[contains(@class, 'date') or contains(@class, 'posted-on')"
+        " or @itemprop='datePublished']"
+    ):
+        date = visible_date(element_text(el), tz)
+        if date is not None:
+            return date
+    return None
 
 
 def _page_has_follow_us(root: html.HtmlElement) -> bool:

@@ -19,10 +19,11 @@ from cleaning.blocks import element_text
 from cleaning.result import Teaser, TeaserKind
 from cleaning.textnorm import fold
 
+# Elements whose own text opens with a teaser-heading word; the full pattern is checked after.
 _HEADING_CANDIDATES = (
-    "//h2 | //h3 | //h4 | //h5 | //h6 | //p | //div | //span | //strong | //b | //header"
-    " | //section"
+    "//text()[re:test(., '^\\s*(trending|related|you may also like)', 'i')]/parent::*"
 )
+_NS = {"re": "http://exslt.org/regular-expressions"}
 _SIDEBAR = (
     "ancestor::aside or ancestor::footer or ancestor::nav or ancestor::*[@id='secondary']"
     " or ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' sidebar ')"
@@ -51,7 +52,7 @@ def find_sections(
     sections: list[TeaserSection] = []
     taken: set[html.HtmlElement] = set()
 
-    for el in root.xpath(f"({_HEADING_CANDIDATES})[not({_SIDEBAR})]"):
+    for el in root.xpath(f"{_HEADING_CANDIDATES}[not({_SIDEBAR})]", namespaces=_NS):
         if el in taken or _inside(el, taken):
             continue
         text = element_text(el)
@@ -73,7 +74,8 @@ def find_sections(
             taken.update(elements)
 
     for kind, classes in list_classes:
-        for el in root.xpath(f"//*[@class][not({_SIDEBAR})]"):
+        any_word = " or ".join(f"contains(@class, '{c}')" for c in classes)
+        for el in root.xpath(f"//*[{any_word}][not({_SIDEBAR})]"):
             tokens = el.get("class", "").split()
             if not any(t in classes or any(t.startswith(c + "-") for c in classes) for t in tokens):
                 continue
@@ -84,8 +86,9 @@ def find_sections(
                 sections.append(TeaserSection(kind, (el,), teasers))
                 taken.add(el)
 
-    order = {el: i for i, el in enumerate(root.iter())}
-    sections.sort(key=lambda s: order.get(s.elements[0], 0))
+    if len(sections) > 1:
+        order = {el: i for i, el in enumerate(root.iter())}
+        sections.sort(key=lambda s: order.get(s.elements[0], 0))
     return sections
 
 

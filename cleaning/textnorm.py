@@ -55,9 +55,11 @@ def match_key(text: str) -> str:
 
 def strip_trailing_ellipsis(text: str) -> tuple[str, bool]:
     """Remove a truncation marker from the end; say whether there was one."""
+    if not text.rstrip().endswith((".", "\u2026", "]")):
+        return text, False
     stripped = TRAILING_ELLIPSIS.sub("", text)
     return stripped, stripped != text
 
 
 def ends_with_ellipsis(text: str) -> bool:
-    return TRAILING_ELLIPSIS.search(text) is not None
+    return strip_trailing_ellipsis(text)[1]

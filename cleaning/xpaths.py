@@ -43,7 +43,7 @@ _CLASS_WORDS: Final = {
     "newsletter form": r"newsletter|mailpoet|mc4wp|mailchimp|subscribe|subscription|optin"
     r"|signup|jetpack_subscription_widget",
     "advertisement": r"ad|ads|adsbygoogle|advert|advertisement|advertising|sponsor|sponsored"
-    r"|dfp|gpt|code-block|adslot|ad-slot|adunit|banner|promo",
+    r"|dfp|gpt|code-block|adslot|ad-slot|adunit|adspot|banner|promo",
     "comments": r"comments|comment|respond|reply|discussion|disqus",
     "screen-reader text": r"screen-reader-text|sr-only|visually-hidden|skip-link|scroll-top"
     r"|ast-scroll-top",
@@ -95,4 +95,6 @@ def _reason_for_whole(value: str) -> str:
 
 
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# The label ad slots print above themselves ("- Advertisement -").
+AD_LABEL: Final = re.compile(r"^[\s\-–—]*(?:advertisement|advertising|sponsored)[\s\-–—]*$", re.I)
 BARE_URL: Final = re.compile(r"^https?://\S+$")
