@@ -16,8 +16,10 @@ from pathlib import Path
 from cleaning.api import clean_html, clean_text
 from cleaning.result import CleanArticle
 
-_HTML_SNIFF = re.compile(rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype|html|head|body|meta|div|article)\b",
-                         re.IGNORECASE | re.DOTALL)
+_HTML_SNIFF = re.compile(
+    rb"^\s*(?:<!--.*?-->\s*)*<(?:!doctype|html|head|body|meta|div|article)\b",
+    re.IGNORECASE | re.DOTALL,
+)
 
 
 def looks_like_html(data: bytes) -> bool:

@@ -29,7 +29,6 @@ from cleaning.xpaths import (
 _MAX_DEPTH = 300
 
 
-
 class ElementRules(Protocol):
     """Site knowledge the walker consults for each element."""
 
@@ -77,9 +76,7 @@ def _collect_text(el: html.HtmlElement, parts: list[str], *, skip_lists: bool, d
         tag = child.tag.lower()
         if tag == "br":
             parts.append(" ")
-        elif not (
-            tag in SKIP_TAGS or (skip_lists and tag in LIST_TAGS) or depth > _MAX_DEPTH
-        ):
+        elif not (tag in SKIP_TAGS or (skip_lists and tag in LIST_TAGS) or depth > _MAX_DEPTH):
             if tag not in INLINE_TAGS:
                 parts.append(" ")
             _collect_text(child, parts, skip_lists=skip_lists, depth=depth + 1)
@@ -107,7 +104,9 @@ def _drop(el: html.HtmlElement, reason: str, walk: Walk) -> None:
         walk.removed.append(Removed(text, reason))
 
 
-def _emit(walk: Walk, kind: BlockKind, text: str, el: html.HtmlElement, wrapper: str | None) -> None:
+def _emit(
+    walk: Walk, kind: BlockKind, text: str, el: html.HtmlElement, wrapper: str | None
+) -> None:
     if text:
         walk.blocks.append(RawBlock(kind, text, el, wrapper))
 
@@ -197,8 +196,9 @@ def _block(
         _emit(walk, "list_item", element_text(el, skip_lists=True), el, wrapper)
         for nested in el:
             if isinstance(nested.tag, str) and nested.tag.lower() in LIST_TAGS:
-                _walk(nested, walk, rules, title, wrapper=wrapper, in_quote=in_quote,
-                      depth=depth + 1)
+                _walk(
+                    nested, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth + 1
+                )
     elif tag in CAPTION_TAGS:
         _emit(walk, "caption", element_text(el), el, wrapper)
     elif tag == "blockquote":
@@ -210,5 +210,6 @@ def _block(
         _walk(el, walk, rules, title, wrapper=inner or wrapper, in_quote=in_quote, depth=depth + 1)
 
 
-_BLOCKISH = frozenset({"div", "ul", "ol", "table", "blockquote", "figure", "section",
-                       *HEADING_TAGS})
+_BLOCKISH = frozenset(
+    {"div", "ul", "ol", "table", "blockquote", "figure", "section", *HEADING_TAGS}
+)

@@ -78,7 +78,7 @@ def strip_read_full_story(text: str) -> tuple[str, bool]:
     if not m:
         return text, False
     before = text[: m.start()].rstrip()
-    if before and before[-1] in ".!?”\"" and not ends_with_ellipsis(before):
+    if before and before[-1] in '.!?”"' and not ends_with_ellipsis(before):
         return text, False
     return before, True
 

@@ -13,8 +13,9 @@ from collections.abc import Iterable
 
 _WORD = r"[A-ZÁÉÍÓÚÑ][\w.'’]*"
 _DATE = r"(?:[A-Z][a-z]{2,8}\.? \d{1,2})"
+_AGENCY = r"(?: \([A-Za-z][\w .]{0,20}\))"
 DATELINE = re.compile(
-    rf"^(?P<dateline>{_WORD}(?:(?:,? | ){_WORD}){{0,5}}(?:, {_DATE})?(?: \([A-Za-z][\w .]{{0,20}}\))?)"
+    rf"^(?P<dateline>{_WORD}(?:(?:,? | ){_WORD}){{0,5}}(?:, {_DATE})?{_AGENCY}?)"
     r"\s*[—–\-*]\s+(?=\S)"
 )
 _MAX_DATELINE = 60

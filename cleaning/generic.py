@@ -8,6 +8,7 @@ PVDN's own pages in an unknown layout, the site's phrases too.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import trafilatura
@@ -24,6 +25,10 @@ from cleaning.textnorm import fold
 _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "quote"}
 
 
+def _text(el: etree._Element, sep: str = "") -> str:
+    return fold(sep.join(str(t) for t in el.itertext()))
+
+
 def _candidates(body: etree._Element) -> list[Candidate]:
     """trafilatura's output tree (head, p, list/item, quote, table) as candidate blocks."""
     out: list[Candidate] = []
@@ -32,19 +37,13 @@ def _candidates(body: etree._Element) -> list[Candidate]:
     for el in body:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag == "list":
-            out.extend(
-                Candidate("list_item", fold("".join(item.itertext())))
-                for item in el.iter("item")
-                if fold("".join(item.itertext()))
-            )
+            items = (_text(item) for item in el.iter("item"))
+            out.extend(Candidate("list_item", text) for text in items if text)
         elif tag == "table":
-            out.extend(
-                Candidate("paragraph", fold(" ".join(row.itertext())))
-                for row in el.iter("row")
-                if fold(" ".join(row.itertext()))
-            )
+            rows = (_text(row, " ") for row in el.iter("row"))
+            out.extend(Candidate("paragraph", text) for text in rows if text)
         else:
-            text = fold("".join(el.itertext()))
+            text = _text(el)
             if text:
                 out.append(Candidate(_KINDS.get(tag, "paragraph"), text))
     return out
@@ -73,13 +72,15 @@ def clean_generic(
     teasers: tuple[Teaser, ...] = tuple(t for s in sections for t in s.teasers)
     # Metadata comes from our own reading of <head>; trafilatura's (htmldate) triples the time.
     # trafilatura prunes the tree it is given: hand it ours, now that the teasers are read.
-    doc = trafilatura.bare_extraction(
+    doc: Any = trafilatura.bare_extraction(
         root, url=url, include_comments=False, with_metadata=False, include_tables=True
     )
     body = getattr(doc, "body", None)
     if doc is None or body is None:
         return CleanArticle(
-            teasers=teasers, empty_reason="no article text", **known  # type: ignore[arg-type]
+            teasers=teasers,
+            empty_reason="no article text",
+            **known,  # type: ignore[arg-type]
         )
     teaser_titles = {fold(t.title).lower() for t in teasers}
     candidates = []

@@ -20,8 +20,17 @@ from lxml import html
 from cleaning.textnorm import fold
 
 _ARTICLE_TYPES = frozenset(
-    {"Article", "NewsArticle", "BlogPosting", "ReportageNews", "AnalysisNewsArticle",
-     "OpinionNewsArticle", "Report", "LiveBlogPosting", "WebPage"}
+    {
+        "Article",
+        "NewsArticle",
+        "BlogPosting",
+        "ReportageNews",
+        "AnalysisNewsArticle",
+        "OpinionNewsArticle",
+        "Report",
+        "LiveBlogPosting",
+        "WebPage",
+    }
 )
 
 
@@ -55,9 +64,7 @@ def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
 def _meta(root: html.HtmlElement, *names: str) -> list[str]:
     values: list[str] = []
     for name in names:
-        for el in root.xpath(
-            "//meta[@property=$n or @name=$n or @itemprop=$n][@content]", n=name
-        ):
+        for el in root.xpath("//meta[@property=$n or @name=$n or @itemprop=$n][@content]", n=name):
             content = fold(el.get("content", ""))
             if content:
                 values.append(content)
@@ -113,12 +120,12 @@ def _strings(value: Any) -> list[str]:
 
 
 def _unique(values: list[str]) -> tuple[str, ...]:
-    seen: dict[str, None] = {}
-    for v in values:
-        v = fold(v)
-        if v and v.lower() not in {s.lower() for s in seen}:
-            seen[v] = None
-    return tuple(seen)
+    seen: dict[str, str] = {}
+    for value in values:
+        folded = fold(value)
+        if folded and folded.lower() not in seen:
+            seen[folded.lower()] = folded
+    return tuple(seen.values())
 
 
 def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> PageMeta:
@@ -132,7 +139,9 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
     people = {
         o["@id"]: o["name"]
         for o in objects
-        if "Person" in _types(o) and isinstance(o.get("@id"), str) and isinstance(o.get("name"), str)
+        if "Person" in _types(o)
+        and isinstance(o.get("@id"), str)
+        and isinstance(o.get("name"), str)
     }
     articles = [o for o in objects if _types(o) & _ARTICLE_TYPES]
     # Prefer the article object over the WebPage one when a graph has both.
@@ -142,32 +151,53 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
         return [s for o in articles for s in _strings(o.get(key))]
 
     published = next(
-        (d for d in (parse_datetime(v, default_tz) for v in [
-            *_meta(root, "article:published_time", "datePublished"),
-            *from_ld("datePublished"),
-            *root.xpath("//time[contains(@class, 'published') or contains(@class, 'entry-date')]"
-                        "/@datetime"),
-        ]) if d),
+        (
+            d
+            for d in (
+                parse_datetime(v, default_tz)
+                for v in [
+                    *_meta(root, "article:published_time", "datePublished"),
+                    *from_ld("datePublished"),
+                    *root.xpath(
+                        "//time[contains(@class, 'published') or contains(@class, 'entry-date')]"
+                        "/@datetime"
+                    ),
+                ]
+            )
+            if d
+        ),
         None,
     )
     modified = next(
-        (d for d in (parse_datetime(v, default_tz) for v in [
-            *_meta(root, "article:modified_time", "dateModified"),
-            *from_ld("dateModified"),
-            *root.xpath("//time[contains(@class, 'updated')]/@datetime"),
-        ]) if d),
+        (
+            d
+            for d in (
+                parse_datetime(v, default_tz)
+                for v in [
+                    *_meta(root, "article:modified_time", "dateModified"),
+                    *from_ld("dateModified"),
+                    *root.xpath("//time[contains(@class, 'updated')]/@datetime"),
+                ]
+            )
+            if d
+        ),
         None,
     )
     authors = _meta(root, "author", "article:author") or [
         n for o in articles for n in _names(o.get("author"), people)
     ]
     authors = [a for a in authors if not a.startswith("http")]
-    categories = _meta(root, "article:section") or from_ld("articleSection") or [
-        fold(a.text_content()) for a in root.xpath(
-            "//a[contains(concat(' ', @rel, ' '), ' category ')]"
-            "[not(ancestor::*[contains(@class, 'related') or contains(@class, 'widget')])]"
-        )
-    ]
+    categories = (
+        _meta(root, "article:section")
+        or from_ld("articleSection")
+        or [
+            fold(a.text_content())
+            for a in root.xpath(
+                "//a[contains(concat(' ', @rel, ' '), ' category ')]"
+                "[not(ancestor::*[contains(@class, 'related') or contains(@class, 'widget')])]"
+            )
+        ]
+    )
     titles = _meta(root, "og:title") or [fold(t.text_content()) for t in root.xpath("//title")]
     site = _meta(root, "og:site_name")
     return PageMeta(

@@ -46,10 +46,13 @@ def decode(data: bytes) -> str:
     UTF-8 is tried before the declared charset because pages often declare latin-1 while
     serving UTF-8; a strict UTF-8 decode of real cp1252 text almost always fails.
     """
-    for bom, codec in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
-                       (codecs.BOM_UTF16_BE, "utf-16-be")):
+    for bom, codec in (
+        (codecs.BOM_UTF8, "utf-8"),
+        (codecs.BOM_UTF16_LE, "utf-16-le"),
+        (codecs.BOM_UTF16_BE, "utf-16-be"),
+    ):
         if data.startswith(bom):
-            return data[len(bom):].decode(codec, "replace")
+            return data[len(bom) :].decode(codec, "replace")
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
@@ -102,9 +105,7 @@ def parse_html(markup: str) -> html.HtmlElement | None:
     markup = _XML_DECL.sub("", markup)
     if not markup.strip():
         return None
-    parser = html.HTMLParser(
-        recover=True, remove_comments=True, remove_pis=True, default_doctype=False
-    )
+    parser = html.HTMLParser(recover=True, remove_comments=True, remove_pis=True)
     try:
         root = html.document_fromstring(markup, parser=parser)
     except (etree.ParserError, ValueError):

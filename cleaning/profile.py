@@ -48,9 +48,7 @@ TITLE_XPATHS: Final = (
 )
 
 # Headings that open the teaser lists after a story (any capitalisation).
-TRENDING_HEADING: Final = re.compile(
-    r"^trending(?: news)?(?: on pvdn| now)?\s*:?$", re.IGNORECASE
-)
+TRENDING_HEADING: Final = re.compile(r"^trending(?: news)?(?: on pvdn| now)?\s*:?$", re.IGNORECASE)
 RELATED_HEADING: Final = re.compile(
     r"^(?:related (?:posts|stories|articles|news)|you may also like)\s*:?$", re.IGNORECASE
 )
@@ -115,9 +113,9 @@ GLUED_CITATION: Final = re.compile(
     r"(?<=[.!?\u201d\"'])(?:" + "|".join(re.escape(t) for t in CITATION_TOKENS) + r")(?=\s|$)"
 )
 # A visible "September 15, 2023" line under the title (2023 template).
-MONTHS: Final = (
-    "January February March April May June July August September October November December"
-).split()
+MONTHS: Final = tuple(
+    "January February March April May June July August September October November December".split()
+)
 VISIBLE_DATE: Final = re.compile(
     r"^(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),\s+(?P<year>\d{4})$"
 )

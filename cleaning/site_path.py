@@ -39,7 +39,7 @@ def find_container(root: html.HtmlElement) -> html.HtmlElement | None:
     for xpath in profile.CONTAINER_XPATHS:
         found = root.xpath(xpath)
         if found:
-            return found[0]  # type: ignore[no-any-return]
+            return found[0]
     return None
 
 
@@ -58,9 +58,7 @@ class _Rules:
     """What the walker skips on a PVDN page: teaser sections, paywall and excerpt boxes."""
 
     def __init__(self, sections: list[TeaserSection]) -> None:
-        self._teaser_elements = {
-            el: f"{s.kind} teasers" for s in sections for el in s.elements
-        }
+        self._teaser_elements = {el: f"{s.kind} teasers" for s in sections for el in s.elements}
         self.paywall_boxes = 0
 
     def skip_reason(self, el: html.HtmlElement) -> str | None:
@@ -163,8 +161,10 @@ def _wall_outside(root: html.HtmlElement, container: html.HtmlElement) -> bool:
     if parent is None:
         return False
     for sibling in container.itersiblings():
-        for el in sibling.xpath("descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4"
-                                " or self::div[not(*)] or self::a]"):
+        for el in sibling.xpath(
+            "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4"
+            " or self::div[not(*)] or self::a]"
+        ):
             verdict = judge(fold(element_text(el)))
             if verdict is not None and verdict.wall:
                 return True

@@ -64,7 +64,7 @@ def assemble(
             if verdict.ends_story:
                 story.ended_by, story.end_index = verdict.reason, index
                 story.removed.extend(
-                    Removed(c.text, f"after {verdict.reason}") for c in candidates[index + 1:]
+                    Removed(c.text, f"after {verdict.reason}") for c in candidates[index + 1 :]
                 )
                 break
             continue
@@ -78,8 +78,9 @@ def assemble(
         if cleaned:
             story.blocks.append(Block(cand.kind, cleaned))
 
-    _drop_repeats(story, after_body_block or story.ended_by in {"follow-us line",
-                                                                 "trending teasers"})
+    _drop_repeats(
+        story, after_body_block or story.ended_by in {"follow-us line", "trending teasers"}
+    )
     return story
 
 

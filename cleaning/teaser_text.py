@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from cleaning.datelines import DATELINE
 
-_SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
-_LOWER_PHRASE = re.compile(r"^[a-z0-9][a-z0-9 \-'’.,&]*[a-z0-9]$")
+SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)+$")
+LOWER_PHRASE = re.compile(r"^[a-z0-9][a-z0-9 \-'’.,&]*[a-z0-9]$")
 # A glue point: lowercase letter or digit (or closing punctuation) then a capital, no space.
 _GLUE = re.compile(
     r"(?<=[a-z0-9áéíóúñ)\]’'.])(?=[A-ZÁÉÍÓÚÑ¿“‘\"])"
@@ -25,9 +25,8 @@ _GLUE = re.compile(
 # Words that brand names split in two; a glue point inside one is not an alt boundary.
 _CAMEL_PREFIX = re.compile(r"(?:^|\s)(?:Mc|Mac|O’|O'|[A-Z][a-z]{0,3})$")
 _CAMEL_WORDS = frozenset(
-    {"tiktok", "whatsapp", "youtube", "iphone", "ipad", "paypal", "linkedin", "fedex",
-     "jetblue", "openai", "spacex", "gofundme", "airbnb", "volaris", "vivaaerobus",
-     "pemex", "ebay", "mcdonald’s", "mcdonald's", "mcdonalds"}
+    "tiktok whatsapp youtube iphone ipad paypal linkedin fedex jetblue openai spacex gofundme"
+    " airbnb volaris vivaaerobus pemex ebay mcdonald’s mcdonald's mcdonalds".split()
 )
 _FUNCTION_WORDS = frozenset(
     "a an the of in on at to for and or but as by with from into onto over under after before"
@@ -41,7 +40,7 @@ _SENTENCE_STARTERS = frozenset(
     "A An The In On At After As With This These Those Its It For From By During When While"
     " Authorities Officials".split()
 )
-_OPEN_QUOTE = "“‘\"¿"
+_OPEN_QUOTE = '“‘"¿'
 _WORD_CHARS = re.compile(r"[^\w]+")
 
 
@@ -62,19 +61,23 @@ def split_teaser(item: str, *, has_alt: bool = True) -> TeaserText:
 def split_alt(item: str) -> tuple[str | None, str]:
     """Separate an image alt glued in front of the title; (None, item) when there is none."""
     for m in _GLUE.finditer(item):
-        alt, rest = item[: m.start()].strip(), item[m.start():]
+        alt, rest = item[: m.start()].strip(), item[m.start() :]
         if len(alt) >= 2 and _plausible_alt(alt, rest):
             return alt, rest
     return None, item
 
 
 def _plausible_alt(alt: str, rest: str) -> bool:
-    glued_word = (alt.split()[-1] + rest.split()[0]).lower() if alt.split() and rest.split() else ""
+    glued_word = (
+        (alt.rsplit(maxsplit=1)[-1] + rest.split(maxsplit=1)[0]).lower()
+        if alt.split() and rest.split()
+        else ""
+    )
     if glued_word.strip(".,:;!?") in _CAMEL_WORDS:
         return False
     if rest[:1].isdigit():
-        return bool(_SLUG.match(alt))
-    if _SLUG.match(alt) or _LOWER_PHRASE.match(alt):
+        return bool(SLUG.match(alt))
+    if SLUG.match(alt) or LOWER_PHRASE.match(alt):
         return True
     if rest.startswith(alt):
         return True  # the alt repeats the title
@@ -131,7 +134,7 @@ def _score(words: list[str], k: int) -> float:
     run = 0
     for n in range(1, min(4, len(summary)) + 1):
         gram = [_key(w) for w in summary[:n]]
-        if any(title_keys[i:i + n] == gram for i in range(len(title_keys) - n + 1)):
+        if any(title_keys[i : i + n] == gram for i in range(len(title_keys) - n + 1)):
             run = n
     score += 1.5 * min(run, 3) if run >= 2 else 0.5 * run
     # Headlines run about 6 to 16 words; past 20 the split has swallowed the excerpt.

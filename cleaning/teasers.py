@@ -68,8 +68,9 @@ def find_sections(
         teasers = tuple(_read_items(items, kind, base_url))
         if teasers:
             list_root = items[0].getparent() if len(items) > 1 else items[0]
-            elements = (heading, *items) if list_root is heading.getparent() else (
-                heading, list_root)
+            elements = (
+                (heading, *items) if list_root is heading.getparent() else (heading, list_root)
+            )
             sections.append(TeaserSection(kind, elements, teasers))
             taken.update(elements)
 
@@ -150,9 +151,11 @@ def _items(container: html.HtmlElement) -> list[html.HtmlElement]:
         if el.tag in {"ul", "ol"}:
             return [c for c in children if c.tag == "li"]
         with_links = [c for c in children if c.xpath("self::a[@href] | .//a[@href]")]
-        if len(with_links) == 1 and with_links[0].tag != "a" and len(
-            with_links[0].xpath(".//a[@href]")
-        ) > 2:
+        if (
+            len(with_links) == 1
+            and with_links[0].tag != "a"
+            and len(with_links[0].xpath(".//a[@href]")) > 2
+        ):
             el = with_links[0]
             continue
         return with_links
@@ -168,14 +171,18 @@ def _read_items(
 
 
 def _read_item(item: html.HtmlElement, kind: TeaserKind, base_url: str | None) -> Teaser | None:
-    links = [a for a in item.xpath("self::a[@href] | .//a[@href]")]
+    links = item.xpath("self::a[@href] | .//a[@href]")
     titled = [a for a in links if element_text(a) and not _READ_MORE.fullmatch(element_text(a))]
     if not titled:
         return None
     # A link inside a heading or with "title" in its class is the title; else the first text link.
     title_link = next(
-        (a for a in titled if a.xpath("ancestor::h2 | ancestor::h3 | ancestor::h4")
-         or "title" in a.get("class", "")),
+        (
+            a
+            for a in titled
+            if a.xpath("ancestor::h2 | ancestor::h3 | ancestor::h4")
+            or "title" in a.get("class", "")
+        ),
         titled[0],
     )
     title = element_text(title_link)
@@ -203,6 +210,6 @@ def _summary(item: html.HtmlElement, title_link: html.HtmlElement, title: str) -
             return text
     text = element_text(item)
     position = text.find(title)
-    rest = text[position + len(title):] if position >= 0 else text
+    rest = text[position + len(title) :] if position >= 0 else text
     rest = _READ_MORE.sub("", fold(rest))
     return rest or None

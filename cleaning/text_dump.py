@@ -16,12 +16,12 @@ from cleaning import profile
 from cleaning.datelines import find_dateline
 from cleaning.result import BlockKind, CleanArticle, Removed, Teaser, TeaserKind, empty_article
 from cleaning.story import Candidate, assemble
-from cleaning.teaser_text import _LOWER_PHRASE, _SLUG, split_teaser
+from cleaning.teaser_text import LOWER_PHRASE, SLUG, split_teaser
 from cleaning.textnorm import ends_with_ellipsis, fold
 
 _BULLET = re.compile(r"^(?:[•·▪◦*\-–]|\d{1,2}[.)])\s+")
 _READ_MORE = re.compile(r"^(?:read more|continue reading)\s*[»›→.]*$", re.IGNORECASE)
-_TERMINAL = ".!…:;\"”’)"
+_TERMINAL = '.!…:;"”’)'
 _MAX_HEADING_WORDS = 16
 _MAX_HEADLINE_CHARS = 220
 
@@ -31,7 +31,7 @@ def looks_like_headline(line: str) -> bool:
     words = line.split()
     if not words or len(line) > _MAX_HEADLINE_CHARS or _BULLET.match(line):
         return False
-    if not (line[0].isupper() or line[0].isdigit() or line[0] in "“‘\"¿¡"):
+    if not (line[0].isupper() or line[0].isdigit() or line[0] in '“‘"¿¡'):
         return False
     if line.endswith("?"):
         return len(words) <= 12
@@ -40,7 +40,9 @@ def looks_like_headline(line: str) -> bool:
 
 def _alt_like(line: str, title: str) -> bool:
     return bool(
-        _SLUG.match(line) or _LOWER_PHRASE.match(line) or title.startswith(line)
+        SLUG.match(line)
+        or LOWER_PHRASE.match(line)
+        or title.startswith(line)
         or line.lower() == title.lower()
     )
 
@@ -89,7 +91,7 @@ def clean_dump(text: str, tz: ZoneInfo) -> CleanArticle:
     removed.extend(story.removed)
     teasers: list[Teaser] = []
     if story.end_index is not None:
-        teasers = _teasers(lines[pos + story.end_index:])
+        teasers = _teasers(lines[pos + story.end_index :])
 
     blocks = tuple(story.blocks)
     paragraphs = [b.text for b in blocks if b.kind == "paragraph"]

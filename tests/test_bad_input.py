@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from cleaning import CleanArticle, clean_html, clean_text
+from cleaning import CleanArticle, Options, clean_html, clean_text
 from tests.saved_cases import FIXTURES
 
 SEED_PAGE = FIXTURES / "pages" / "a01-mid2025-full-repeat" / "page.html"
@@ -100,22 +100,59 @@ def test_ten_thousand_levels_of_nesting() -> None:
 
 
 def test_oversized_input_is_refused() -> None:
-    from cleaning import Options
-
     article = clean_html("<p>" + "x" * 2000 + "</p>", options=Options(max_bytes=1000))
     assert article.empty_reason is not None
     assert article.empty_reason.startswith("input too large")
 
 
 _TAGS = st.sampled_from(
-    ["p", "div", "h2", "h3", "ul", "li", "blockquote", "figure", "figcaption", "span", "a",
-     "strong", "script", "aside", "article", "section", "table", "tr", "td", "br", "img"]
+    [
+        "p",
+        "div",
+        "h2",
+        "h3",
+        "ul",
+        "li",
+        "blockquote",
+        "figure",
+        "figcaption",
+        "span",
+        "a",
+        "strong",
+        "script",
+        "aside",
+        "article",
+        "section",
+        "table",
+        "tr",
+        "td",
+        "br",
+        "img",
+    ]
 )
 _WORDS = st.sampled_from(
-    ["Trending News on PVDN", "Related Posts", "Follow Us On Google News | Get Our Newsletter",
-     "Scroll to Top", "Read Full Story", " . . .", "…", "Puerto Vallarta, Mexico —",
-     "Already a subscriber? Log in now.", "<<", ">>", "&amp;", "&#8217;", "Mexico’s", "\u00a0",
-     "The mayor said the plan would go ahead.", "x", "", "\x00", "\ufffd"]
+    [
+        "Trending News on PVDN",
+        "Related Posts",
+        "Follow Us On Google News | Get Our Newsletter",
+        "Scroll to Top",
+        "Read Full Story",
+        " . . .",
+        "…",
+        "Puerto Vallarta, Mexico —",
+        "Already a subscriber? Log in now.",
+        "<<",
+        ">>",
+        "&amp;",
+        "&#8217;",
+        "Mexico’s",
+        "\u00a0",
+        "The mayor said the plan would go ahead.",
+        "x",
+        "",
+        "\x00",
+        "\ufffd",
+    ]
 )
 
 
@@ -125,15 +162,27 @@ def _markup(draw: st.DrawFn) -> str:
     for _ in range(draw(st.integers(0, 40))):
         tag = draw(_TAGS)
         close = draw(st.booleans())
-        cls = draw(st.sampled_from(["", ' class="entry-content"', ' class="wpp-list"',
-                                    ' class="sharedaddy"', ' class="post-excerpt"', ' href="/x"']))
+        cls = draw(
+            st.sampled_from(
+                [
+                    "",
+                    ' class="entry-content"',
+                    ' class="wpp-list"',
+                    ' class="sharedaddy"',
+                    ' class="post-excerpt"',
+                    ' href="/x"',
+                ]
+            )
+        )
         parts.append(f"<{tag}{cls}>{draw(_WORDS)}" + (f"</{tag}>" if close else ""))
     return "".join(parts)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(st.one_of(st.text(max_size=2000), st.binary(max_size=2000), _markup()),
-       st.sampled_from([None, PVDN_URL, "https://example.org/a", "not a url"]))
+@given(
+    st.one_of(st.text(max_size=2000), st.binary(max_size=2000), _markup()),
+    st.sampled_from([None, PVDN_URL, "https://example.org/a", "not a url"]),
+)
 def test_fuzz_clean_html(data: str | bytes, url: str | None) -> None:
     _assert_well_formed(clean_html(data, url))
 
