@@ -34,6 +34,8 @@ RELATED = Verdict("related teasers", ends_story=True)
 
 def judge(text: str) -> Verdict | None:
     """Why this block is boilerplate, or None when it may be story."""
+    if len(text) > _MAX_PITCH_CHARS:
+        return None  # every boilerplate block of the site is shorter than a pitch
     if profile.FOLLOW_US.match(text):
         return FOLLOW_US
     if profile.TRENDING_HEADING.match(text):
@@ -55,11 +57,7 @@ def judge(text: str) -> Verdict | None:
         or (profile.CHANNEL_WORDS.search(text) and text.upper() == text)
     ):
         return Verdict("call to action")
-    if (
-        len(text) <= _MAX_PITCH_CHARS
-        and profile.PITCH_ASK.search(text)
-        and profile.PITCH_PRICE_OR_PERK.search(text)
-    ):
+    if profile.PITCH_ASK.search(text) and profile.PITCH_PRICE_OR_PERK.search(text):
         return Verdict("subscriber pitch")
     if BARE_URL.match(text):
         return Verdict("embed")
@@ -74,6 +72,8 @@ def strip_read_full_story(text: str) -> tuple[str, bool]:
     Only a label after a cut ("… were Read Full Story", ". . . Read Full Story") is the paywall
     link: after a finished sentence it is a news brief's own link to the story and stays.
     """
+    if not text.lower().endswith(("story", "story.")):
+        return text, False
     m = profile.READ_FULL_STORY_TAIL.search(text)
     if not m:
         return text, False
@@ -85,4 +85,6 @@ def strip_read_full_story(text: str) -> tuple[str, bool]:
 
 def strip_citation_tokens(text: str) -> str:
     """Drop citation tokens ("Wikipedia") glued right after a sentence's end."""
+    if not any(token in text for token in profile.CITATION_TOKENS):
+        return text
     return profile.GLUED_CITATION.sub("", text)

@@ -56,7 +56,9 @@ def repeated_paragraphs(kinds: Sequence[str], texts: Sequence[str]) -> list[int]
     for i, (kind, text) in enumerate(zip(kinds, texts, strict=True)):
         if kind != "paragraph":
             continue
-        key = _key(text)
+        # Exact repeats only (the lede repeat with other punctuation is `repeated_tail`'s job),
+        # so a cheap key serves on long pages.
+        key = text.lower()
         if len(key) >= MIN_REPEAT_CHARS and key in seen:
             repeats.append(i)
         seen.add(key)

@@ -61,14 +61,22 @@ def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
     return parsed
 
 
-def _meta(root: html.HtmlElement, *names: str) -> list[str]:
-    values: list[str] = []
-    for name in names:
-        for el in root.xpath("//meta[@property=$n or @name=$n or @itemprop=$n][@content]", n=name):
+class _MetaTags:
+    """Every <meta> tag's content by its property, name or itemprop, read in one pass."""
+
+    def __init__(self, root: html.HtmlElement) -> None:
+        self._by_key: dict[str, list[str]] = {}
+        for el in root.iter("meta"):
             content = fold(el.get("content", ""))
-            if content:
-                values.append(content)
-    return values
+            if not content:
+                continue
+            for attr in ("property", "name", "itemprop"):
+                key = el.get(attr)
+                if key:
+                    self._by_key.setdefault(key, []).append(content)
+
+    def __call__(self, *names: str) -> list[str]:
+        return [v for name in names for v in self._by_key.get(name, [])]
 
 
 def _json_ld_objects(root: html.HtmlElement) -> Iterator[dict[str, Any]]:
@@ -130,8 +138,9 @@ def _unique(values: list[str]) -> tuple[str, ...]:
 
 def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> PageMeta:
     base = url or ""
+    meta_tags = _MetaTags(root)
     canonical = next(iter(root.xpath("//link[@rel='canonical']/@href")), None) or next(
-        iter(_meta(root, "og:url")), None
+        iter(meta_tags("og:url")), None
     )
     canonical_url = urljoin(base, canonical.strip()) if canonical else None
 
@@ -156,7 +165,7 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
             for d in (
                 parse_datetime(v, default_tz)
                 for v in [
-                    *_meta(root, "article:published_time", "datePublished"),
+                    *meta_tags("article:published_time", "datePublished"),
                     *from_ld("datePublished"),
                     *root.xpath(
                         "//time[contains(@class, 'published') or contains(@class, 'entry-date')]"
@@ -174,7 +183,7 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
             for d in (
                 parse_datetime(v, default_tz)
                 for v in [
-                    *_meta(root, "article:modified_time", "dateModified"),
+                    *meta_tags("article:modified_time", "dateModified"),
                     *from_ld("dateModified"),
                     *root.xpath("//time[contains(@class, 'updated')]/@datetime"),
                 ]
@@ -183,12 +192,12 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
         ),
         None,
     )
-    authors = _meta(root, "author", "article:author") or [
+    authors = meta_tags("author", "article:author") or [
         n for o in articles for n in _names(o.get("author"), people)
     ]
     authors = [a for a in authors if not a.startswith("http")]
     categories = (
-        _meta(root, "article:section")
+        meta_tags("article:section")
         or from_ld("articleSection")
         or [
             fold(a.text_content())
@@ -198,8 +207,8 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
             )
         ]
     )
-    titles = _meta(root, "og:title") or [fold(t.text_content()) for t in root.xpath("//title")]
-    site = _meta(root, "og:site_name")
+    titles = meta_tags("og:title") or [fold(t.text_content()) for t in root.xpath("//title")]
+    site = meta_tags("og:site_name")
     return PageMeta(
         canonical_url=canonical_url,
         title=titles[0] if titles else None,

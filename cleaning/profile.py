@@ -28,15 +28,14 @@ TITLE_SUFFIX: Final = re.compile(
     re.IGNORECASE,
 )
 
-# The story container, most specific first. The Astra related-post excerpt also carries
-# `entry-content`, hence the exclusion.
-CONTAINER_XPATHS: Final = (
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' amp-wp-article-content ')]",
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' td-post-content ')]",
-    "//*[contains(concat(' ', normalize-space(@class), ' '), ' entry-content ')]"
-    "[not(contains(@class, 'related-post'))][not(ancestor::*[contains(@class, 'related')])]",
-    "//*[@itemprop='articleBody']",
-    "//div[contains(concat(' ', normalize-space(@class), ' '), ' post-content ')]",
+# The story container, by class word (or itemprop), most specific first. Astra's related-post
+# excerpts also carry `entry-content`, so containers inside a related block are skipped.
+CONTAINER_CLASSES: Final = (
+    "amp-wp-article-content",
+    "td-post-content",
+    "entry-content",
+    "itemprop:articleBody",
+    "post-content",
 )
 TITLE_XPATHS: Final = (
     "//h1[contains(@class, 'entry-title')]",

@@ -24,7 +24,7 @@ from cleaning.teasers import TeaserSection, find_sections
 from cleaning.text_dump import visible_date
 from cleaning.textnorm import fold
 
-_AFTER_BODY = frozenset({"follow-us line", "trending teasers"})
+_SIBLINGS_TO_CHECK = 3
 
 
 def is_pvdn(meta: PageMeta, url: str | None) -> bool:
@@ -35,12 +35,37 @@ def is_pvdn(meta: PageMeta, url: str | None) -> bool:
     return bool(meta.site_name and meta.site_name in profile.SITE_NAMES)
 
 
+_CONTAINER_CANDIDATES = (
+    "//*["
+    + " or ".join(
+        f"@itemprop='{word.split(':')[1]}'"
+        if word.startswith("itemprop:")
+        else f"contains(@class, '{word}')"
+        for word in profile.CONTAINER_CLASSES
+    )
+    + "]"
+)
+
+
 def find_container(root: html.HtmlElement) -> html.HtmlElement | None:
-    for xpath in profile.CONTAINER_XPATHS:
-        found = root.xpath(xpath)
-        if found:
-            return found[0]
+    """The story container: the first element with the profile's most specific class word."""
+    candidates = []
+    for el in root.xpath(_CONTAINER_CANDIDATES):
+        words = el.get("class", "").split()
+        if el.get("itemprop"):
+            words.append(f"itemprop:{el.get('itemprop')}")
+        candidates.append((words, el))
+    for word in profile.CONTAINER_CLASSES:
+        for words, el in candidates:
+            if word in words and not _in_related_block(el, words):
+                return el
     return None
+
+
+def _in_related_block(el: html.HtmlElement, words: list[str]) -> bool:
+    return any("related" in w for w in words) or any(
+        "related" in a.get("class", "") for a in el.iterancestors()
+    )
 
 
 def find_title(root: html.HtmlElement, meta: PageMeta) -> str | None:
@@ -116,7 +141,7 @@ def clean_pvdn_page(
     after_body = any(s.kind == "trending" for s in sections) or _page_has_follow_us(root)
     story = assemble(candidates, after_body_block=after_body)
     removed.extend(story.removed)
-    paywalled = story.paywalled or rules.paywall_boxes > 0 or _wall_outside(root, container)
+    paywalled = story.paywalled or rules.paywall_boxes > 0 or _wall_outside(container)
     blocks = tuple(story.blocks)
     paragraphs = [b.text for b in blocks if b.kind == "paragraph"]
     return CleanArticle(
@@ -155,12 +180,11 @@ def _page_has_follow_us(root: html.HtmlElement) -> bool:
     return False
 
 
-def _wall_outside(root: html.HtmlElement, container: html.HtmlElement) -> bool:
-    """A subscriber wall printed after the story container (some plugins append it there)."""
-    parent = container.getparent()
-    if parent is None:
-        return False
-    for sibling in container.itersiblings():
+def _wall_outside(container: html.HtmlElement) -> bool:
+    """A subscriber wall printed right after the story container (some plugins put it there)."""
+    for sibling in list(container.itersiblings())[:_SIBLINGS_TO_CHECK]:
+        if not isinstance(sibling.tag, str) or "subscri" not in sibling.text_content().lower():
+            continue
         for el in sibling.xpath(
             "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4"
             " or self::div[not(*)] or self::a]"

@@ -20,10 +20,12 @@ from cleaning.result import Teaser, TeaserKind
 from cleaning.textnorm import fold
 
 # Elements whose own text opens with a teaser-heading word; the full pattern is checked after.
-_HEADING_CANDIDATES = (
-    "//text()[re:test(., '^\\s*(trending|related|you may also like)', 'i')]/parent::*"
+# Tags that carry a teaser heading's own text, and how such a heading starts; the element's
+# full text is matched against the profile's pattern afterwards.
+_HEADING_TAGS = frozenset(
+    {"h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "header"}
 )
-_NS = {"re": "http://exslt.org/regular-expressions"}
+_HEADING_START = re.compile(r"\s*(?:trending|related|you may also like)", re.IGNORECASE)
 _SIDEBAR = (
     "ancestor::aside or ancestor::footer or ancestor::nav or ancestor::*[@id='secondary']"
     " or ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' sidebar ')"
@@ -49,11 +51,29 @@ def find_sections(
 ) -> list[TeaserSection]:
     """Every teaser section of the page outside sidebars and footers, in page order."""
     heading_rules = list(headings)
+    # A class word or a word derived from it ("trending" also matches "trending-item").
+    class_rules = [
+        (kind, re.compile(r"(?:^|\s)(?:" + "|".join(map(re.escape, words)) + r")(?:-\S*)?(?:\s|$)"))
+        for kind, words in list_classes
+    ]
+    # One pass over the tree collects both kinds of candidates; XPath per rule costs more.
+    heading_candidates: list[html.HtmlElement] = []
+    class_candidates: list[tuple[TeaserKind, html.HtmlElement]] = []
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        if el.tag in _HEADING_TAGS and el.text and _HEADING_START.match(el.text):
+            heading_candidates.append(el)
+        class_attr = el.get("class")
+        if class_attr:
+            kind = next((k for k, pattern in class_rules if pattern.search(class_attr)), None)
+            if kind is not None:
+                class_candidates.append((kind, el))
+
     sections: list[TeaserSection] = []
     taken: set[html.HtmlElement] = set()
-
-    for el in root.xpath(f"{_HEADING_CANDIDATES}[not({_SIDEBAR})]", namespaces=_NS):
-        if el in taken or _inside(el, taken):
+    for el in heading_candidates:
+        if el in taken or _inside(el, taken) or el.xpath(_SIDEBAR):
             continue
         text = element_text(el)
         if not text or len(text) > _MAX_HEADING_CHARS:
@@ -61,7 +81,7 @@ def find_sections(
         kind = next((k for k, pattern in heading_rules if pattern.match(text)), None)
         if kind is None:
             continue
-        heading = _outermost_same_text(el, text)
+        heading = _outermost_same_text(el)
         items = _following_items(heading)
         if not items:
             continue
@@ -74,22 +94,15 @@ def find_sections(
             sections.append(TeaserSection(kind, elements, teasers))
             taken.update(elements)
 
-    for kind, classes in list_classes:
-        any_word = " or ".join(f"contains(@class, '{c}')" for c in classes)
-        for el in root.xpath(f"//*[{any_word}][not({_SIDEBAR})]"):
-            tokens = el.get("class", "").split()
-            if not any(t in classes or any(t.startswith(c + "-") for c in classes) for t in tokens):
-                continue
-            if el in taken or _inside(el, taken) or _contains_any(el, taken):
-                continue
-            teasers = tuple(_read_items(_items(el), kind, base_url))
-            if len(teasers) >= 2:
-                sections.append(TeaserSection(kind, (el,), teasers))
-                taken.add(el)
+    for kind, el in class_candidates:
+        if el in taken or _inside(el, taken) or _contains_any(el, taken) or el.xpath(_SIDEBAR):
+            continue
+        teasers = tuple(_read_items(_items(el), kind, base_url))
+        if len(teasers) >= 2:
+            sections.append(TeaserSection(kind, (el,), teasers))
+            taken.add(el)
 
-    if len(sections) > 1:
-        order = {el: i for i, el in enumerate(root.iter())}
-        sections.sort(key=lambda s: order.get(s.elements[0], 0))
+    sections.sort(key=lambda s: s.elements[0].sourceline or 0)
     return sections
 
 
@@ -101,10 +114,10 @@ def _contains_any(el: html.HtmlElement, taken: set[html.HtmlElement]) -> bool:
     return any(d in taken for d in el.iterdescendants())
 
 
-def _outermost_same_text(el: html.HtmlElement, text: str) -> html.HtmlElement:
-    """Climb while the parent shows nothing but this heading (Astra wraps it in a div)."""
+def _outermost_same_text(el: html.HtmlElement) -> html.HtmlElement:
+    """Climb while the parent wraps nothing but this heading (Astra puts it in a div)."""
     while (parent := el.getparent()) is not None and parent.tag not in {"body", "html"}:
-        if element_text(parent) != text:
+        if len(parent) != 1 or (parent.text or "").strip() or (el.tail or "").strip():
             break
         el = parent
     return el
@@ -171,40 +184,37 @@ def _read_items(
 
 
 def _read_item(item: html.HtmlElement, kind: TeaserKind, base_url: str | None) -> Teaser | None:
-    links = item.xpath("self::a[@href] | .//a[@href]")
-    titled = [a for a in links if element_text(a) and not _READ_MORE.fullmatch(element_text(a))]
+    titled = []
+    for link in item.xpath("self::a[@href] | .//a[@href]"):
+        text = element_text(link)
+        if text and not _READ_MORE.fullmatch(text):
+            titled.append((link, text))
     if not titled:
         return None
     # A link inside a heading or with "title" in its class is the title; else the first text link.
-    title_link = next(
+    title_link, title = next(
         (
-            a
-            for a in titled
-            if a.xpath("ancestor::h2 | ancestor::h3 | ancestor::h4")
-            or "title" in a.get("class", "")
+            (a, text)
+            for a, text in titled
+            if "title" in a.get("class", "") or a.getparent().tag in {"h2", "h3", "h4"}
         ),
         titled[0],
     )
-    title = element_text(title_link)
-    img = next(iter(item.xpath(".//img | .//amp-img")), None)
+    img = next(item.iter("img", "amp-img"), None)
     alt = fold(img.get("alt", "")) if img is not None else ""
-    summary = _summary(item, title_link, title)
     href = title_link.get("href", "").strip()
     return Teaser(
         kind=kind,
         title=title,
         url=urljoin(base_url or "", href) if href else None,
-        summary=summary,
+        summary=_summary(item, title),
         image_alt=alt or None,
     )
 
 
-def _summary(item: html.HtmlElement, title_link: html.HtmlElement, title: str) -> str | None:
+def _summary(item: html.HtmlElement, title: str) -> str | None:
     """The item's text after the title: its excerpt element if it has one, else the rest."""
-    for excerpt in item.xpath(
-        ".//*[contains(@class, 'excerpt')] | .//p[not(.//a[@href]) or not(ancestor::h2 or"
-        " ancestor::h3)]"
-    ):
+    for excerpt in item.xpath(".//*[contains(@class, 'excerpt')] | .//p"):
         text = _READ_MORE.sub("", element_text(excerpt))
         if text and text != title:
             return text

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 
-_SPACE = re.compile(r"\s+")
 # Punctuation that texturizing or truncation changes: quotes, dashes, ellipses of every era.
 _KEY_TRANSLATE = str.maketrans(
     {
@@ -39,7 +38,7 @@ TRAILING_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\u2026|\.\.\.)\s*\]|(?:\s?\.){3,}
 
 def fold(text: str) -> str:
     """Collapse every run of white space (non-breaking spaces and newlines too) to one space."""
-    return _SPACE.sub(" ", text).strip()
+    return " ".join(text.split())
 
 
 def match_key(text: str) -> str:
