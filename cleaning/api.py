@@ -7,6 +7,7 @@ import logging
 from cleaning.generic import clean_generic
 from cleaning.metadata import read_meta
 from cleaning.options import DEFAULT_OPTIONS, Options
+from cleaning.page_index import PageIndex
 from cleaning.parsing import decode, looks_binary, parse_html, repair_mojibake
 from cleaning.result import CleanArticle, empty_article
 from cleaning.site_path import clean_pvdn_page, find_container, is_pvdn
@@ -49,14 +50,15 @@ def _clean_markup(markup: str, url: str | None, options: Options) -> CleanArticl
     root = parse_html(markup)
     if root is None:
         return empty_article("unparseable HTML")
-    meta = read_meta(root, url, options.zone)
+    index = PageIndex(root)
+    meta = read_meta(index, url, options.zone)
     site_page = is_pvdn(meta, url)
-    container = find_container(root) if site_page else None
+    container = find_container(index) if site_page else None
     if container is not None:
-        return clean_pvdn_page(root, container, meta, url, options.zone)
+        return clean_pvdn_page(index, container, meta, url, options.zone)
     if not options.generic_fallback:
         return empty_article("layout not recognised", canonical_url=meta.canonical_url)
-    return clean_generic(markup, root, meta, url, options.zone, site_page=site_page)
+    return clean_generic(markup, index, meta, url, options.zone, site_page=site_page)
 
 
 def clean_text(text: str | bytes, *, options: Options = DEFAULT_OPTIONS) -> CleanArticle:

@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from lxml import html
+from lxml import etree
 
+from cleaning.nodes import MAX_DEPTH, element_text
 from cleaning.result import BlockKind, Removed
 from cleaning.textnorm import fold
 from cleaning.xpaths import (
@@ -25,17 +26,14 @@ from cleaning.xpaths import (
     boilerplate_reason,
 )
 
-# libxml2 stops nesting at 256 levels; this guard only protects against hand-built trees.
-_MAX_DEPTH = 300
-
 
 class ElementRules(Protocol):
     """Site knowledge the walker consults for each element."""
 
-    def skip_reason(self, el: html.HtmlElement) -> str | None:
+    def skip_reason(self, el: etree._Element) -> str | None:
         """Why this subtree is not story (a teaser list, a paywall box), or None."""
 
-    def wrapper_reason(self, el: html.HtmlElement) -> str | None:
+    def wrapper_reason(self, el: etree._Element) -> str | None:
         """A name for a wrapper whose blocks are judged together (an excerpt box), or None."""
 
 
@@ -45,7 +43,7 @@ class RawBlock:
 
     kind: BlockKind
     text: str
-    element: html.HtmlElement
+    element: etree._Element
     wrapper_reason: str | None = None
 
 
@@ -56,63 +54,31 @@ class Walk:
     reasons_seen: set[str] = field(default_factory=set)
 
 
-def element_text(el: html.HtmlElement, *, skip_lists: bool = False) -> str:
-    """Visible text of an element: <br> as a space, skipped tags and (optionally) nested lists
-    left out, white space folded."""
-    parts: list[str] = []
-    _collect_text(el, parts, skip_lists=skip_lists, depth=0)
-    return fold("".join(parts))
-
-
-def _collect_text(el: html.HtmlElement, parts: list[str], *, skip_lists: bool, depth: int) -> None:
-    if el.text:
-        parts.append(el.text)
-    for child in el:
-        if not isinstance(child.tag, str):
-            # Comments and processing instructions: only their tail is text.
-            if child.tail:
-                parts.append(child.tail)
-            continue
-        tag = child.tag.lower()
-        if tag == "br":
-            parts.append(" ")
-        elif not (tag in SKIP_TAGS or (skip_lists and tag in LIST_TAGS) or depth > _MAX_DEPTH):
-            if tag not in INLINE_TAGS:
-                parts.append(" ")
-            _collect_text(child, parts, skip_lists=skip_lists, depth=depth + 1)
-            if tag not in INLINE_TAGS:
-                parts.append(" ")
-        if child.tail:
-            parts.append(child.tail)
-
-
-def is_hidden(el: html.HtmlElement) -> bool:
+def is_hidden(el: etree._Element) -> bool:
     return el.get("hidden") is not None or bool(HIDDEN_STYLE.search(el.get("style", "")))
 
 
-def walk_container(container: html.HtmlElement, rules: ElementRules, title: str | None) -> Walk:
+def walk_container(container: etree._Element, rules: ElementRules, title: str | None) -> Walk:
     """Blocks of the container in page order, with the subtrees dropped and why."""
     walk = Walk()
     _walk(container, walk, rules, title, wrapper=None, in_quote=False, depth=0)
     return walk
 
 
-def _drop(el: html.HtmlElement, reason: str, walk: Walk) -> None:
+def _drop(el: etree._Element, reason: str, walk: Walk) -> None:
     walk.reasons_seen.add(reason)
     text = element_text(el)
     if text:
         walk.removed.append(Removed(text, reason))
 
 
-def _emit(
-    walk: Walk, kind: BlockKind, text: str, el: html.HtmlElement, wrapper: str | None
-) -> None:
+def _emit(walk: Walk, kind: BlockKind, text: str, el: etree._Element, wrapper: str | None) -> None:
     if text:
         walk.blocks.append(RawBlock(kind, text, el, wrapper))
 
 
 def _walk(
-    el: html.HtmlElement,
+    el: etree._Element,
     walk: Walk,
     rules: ElementRules,
     title: str | None,
@@ -135,7 +101,7 @@ def _walk(
             pending.append(child.tail or "")
             continue
         tag = child.tag.lower()
-        reason = None if depth > _MAX_DEPTH else _subtree_reason(child, tag, rules)
+        reason = None if depth > MAX_DEPTH else _subtree_reason(child, tag, rules)
         if reason is not None:
             flush()
             _drop(child, reason, walk)
@@ -153,7 +119,7 @@ def _walk(
     flush()
 
 
-def _subtree_reason(el: html.HtmlElement, tag: str, rules: ElementRules) -> str | None:
+def _subtree_reason(el: etree._Element, tag: str, rules: ElementRules) -> str | None:
     if tag in SKIP_TAGS:
         return "embed" if tag in {"iframe", "object", "embed", "video", "audio"} else "non-text"
     if is_hidden(el):
@@ -162,7 +128,7 @@ def _subtree_reason(el: html.HtmlElement, tag: str, rules: ElementRules) -> str 
 
 
 def _block(
-    el: html.HtmlElement,
+    el: etree._Element,
     tag: str,
     walk: Walk,
     rules: ElementRules,

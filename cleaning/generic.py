@@ -12,11 +12,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import trafilatura
-from lxml import etree, html
+from lxml import etree
 
 from cleaning import profile
 from cleaning.datelines import find_dateline
 from cleaning.metadata import PageMeta, parse_datetime
+from cleaning.page_index import PageIndex
 from cleaning.result import BlockKind, CleanArticle, Removed, Teaser
 from cleaning.story import Candidate, assemble
 from cleaning.teasers import find_sections
@@ -51,7 +52,7 @@ def _candidates(body: etree._Element) -> list[Candidate]:
 
 def clean_generic(
     markup: str,
-    root: html.HtmlElement,
+    index: PageIndex,
     meta: PageMeta,
     url: str | None,
     tz: ZoneInfo,
@@ -64,16 +65,16 @@ def clean_generic(
         "extractor": "generic",
     }
     sections = find_sections(
-        root,
+        index,
         url or meta.canonical_url,
         headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
         list_classes=(("related", profile.RELATED_LIST_CLASSES),),
     )
     teasers: tuple[Teaser, ...] = tuple(t for s in sections for t in s.teasers)
     # Metadata comes from our own reading of <head>; trafilatura's (htmldate) triples the time.
-    # trafilatura prunes the tree it is given: hand it ours, now that the teasers are read.
+    # trafilatura wants lxml.html elements (and prunes what it is given): it parses its own.
     doc: Any = trafilatura.bare_extraction(
-        root, url=url, include_comments=False, with_metadata=False, include_tables=True
+        markup, url=url, include_comments=False, with_metadata=False, include_tables=True
     )
     body = getattr(doc, "body", None)
     if doc is None or body is None:

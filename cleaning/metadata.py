@@ -15,8 +15,10 @@ from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from lxml import html
+from lxml import etree
 
+from cleaning.nodes import element_text
+from cleaning.page_index import PageIndex
 from cleaning.textnorm import fold
 
 _ARTICLE_TYPES = frozenset(
@@ -64,9 +66,9 @@ def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
 class _MetaTags:
     """Every <meta> tag's content by its property, name or itemprop, read in one pass."""
 
-    def __init__(self, root: html.HtmlElement) -> None:
+    def __init__(self, index: PageIndex) -> None:
         self._by_key: dict[str, list[str]] = {}
-        for el in root.iter("meta"):
+        for el in index.tag("meta"):
             content = fold(el.get("content", ""))
             if not content:
                 continue
@@ -79,8 +81,10 @@ class _MetaTags:
         return [v for name in names for v in self._by_key.get(name, [])]
 
 
-def _json_ld_objects(root: html.HtmlElement) -> Iterator[dict[str, Any]]:
-    for script in root.xpath("//script[@type='application/ld+json']"):
+def _json_ld_objects(index: PageIndex) -> Iterator[dict[str, Any]]:
+    for script in index.tag("script"):
+        if script.get("type") != "application/ld+json":
+            continue
         try:
             data = json.loads(script.text or "")
         except (ValueError, RecursionError):
@@ -136,15 +140,36 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> PageMeta:
-    base = url or ""
-    meta_tags = _MetaTags(root)
-    canonical = next(iter(root.xpath("//link[@rel='canonical']/@href")), None) or next(
-        iter(meta_tags("og:url")), None
+def _first_date(values: list[str], default_tz: ZoneInfo) -> datetime | None:
+    return next((d for d in (parse_datetime(v, default_tz) for v in values) if d), None)
+
+
+def _time_values(times: list[etree._Element], class_words: tuple[str, ...]) -> list[str]:
+    return [
+        t.get("datetime", "")
+        for t in times
+        if t.get("datetime") and any(w in t.get("class", "") for w in class_words)
+    ]
+
+
+def _in_widget(el: etree._Element) -> bool:
+    """Inside a related-posts block or a sidebar widget (whose category links are not ours)."""
+    return any(
+        "related" in a.get("class", "") or "widget" in a.get("class", "")
+        for a in el.iterancestors()
     )
+
+
+def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMeta:
+    base = url or ""
+    meta_tags = _MetaTags(index)
+    canonical = next(
+        (link.get("href") for link in index.tag("link") if link.get("rel") == "canonical"), None
+    ) or next(iter(meta_tags("og:url")), None)
     canonical_url = urljoin(base, canonical.strip()) if canonical else None
 
-    objects = list(_json_ld_objects(root))
+    objects = list(_json_ld_objects(index))
+    times = index.tag("time")
     people = {
         o["@id"]: o["name"]
         for o in objects
@@ -159,38 +184,21 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
     def from_ld(key: str) -> list[str]:
         return [s for o in articles for s in _strings(o.get(key))]
 
-    published = next(
-        (
-            d
-            for d in (
-                parse_datetime(v, default_tz)
-                for v in [
-                    *meta_tags("article:published_time", "datePublished"),
-                    *from_ld("datePublished"),
-                    *root.xpath(
-                        "//time[contains(@class, 'published') or contains(@class, 'entry-date')]"
-                        "/@datetime"
-                    ),
-                ]
-            )
-            if d
-        ),
-        None,
+    published = _first_date(
+        [
+            *meta_tags("article:published_time", "datePublished"),
+            *from_ld("datePublished"),
+            *_time_values(times, ("published", "entry-date")),
+        ],
+        default_tz,
     )
-    modified = next(
-        (
-            d
-            for d in (
-                parse_datetime(v, default_tz)
-                for v in [
-                    *meta_tags("article:modified_time", "dateModified"),
-                    *from_ld("dateModified"),
-                    *root.xpath("//time[contains(@class, 'updated')]/@datetime"),
-                ]
-            )
-            if d
-        ),
-        None,
+    modified = _first_date(
+        [
+            *meta_tags("article:modified_time", "dateModified"),
+            *from_ld("dateModified"),
+            *_time_values(times, ("updated",)),
+        ],
+        default_tz,
     )
     authors = meta_tags("author", "article:author") or [
         n for o in articles for n in _names(o.get("author"), people)
@@ -200,14 +208,12 @@ def read_meta(root: html.HtmlElement, url: str | None, default_tz: ZoneInfo) -> 
         meta_tags("article:section")
         or from_ld("articleSection")
         or [
-            fold(a.text_content())
-            for a in root.xpath(
-                "//a[contains(concat(' ', @rel, ' '), ' category ')]"
-                "[not(ancestor::*[contains(@class, 'related') or contains(@class, 'widget')])]"
-            )
+            element_text(a)
+            for a in index.tag("a")
+            if "category" in (a.get("rel") or "").split() and not _in_widget(a)
         ]
     )
-    titles = meta_tags("og:title") or [fold(t.text_content()) for t in root.xpath("//title")]
+    titles = meta_tags("og:title") or [element_text(t) for t in index.tag("title")]
     site = meta_tags("og:site_name")
     return PageMeta(
         canonical_url=canonical_url,

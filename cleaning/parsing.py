@@ -10,7 +10,7 @@ from __future__ import annotations
 import codecs
 import re
 
-from lxml import etree, html
+from lxml import etree
 
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_\-:.]+)""", re.IGNORECASE
@@ -100,14 +100,17 @@ def repair_mojibake(text: str) -> str:
     return re.sub("[\u00c2-\u00f4][\u0080-\u00bf\u0152-\u2122]{1,3}", fix, text)
 
 
-def parse_html(markup: str) -> html.HtmlElement | None:
+def parse_html(markup: str) -> etree._Element | None:
     """Parse markup into an lxml tree; None when nothing parseable is left."""
     markup = _XML_DECL.sub("", markup)
     if not markup.strip():
         return None
-    parser = html.HTMLParser(recover=True, remove_comments=True, remove_pis=True)
+    # Plain etree elements, not lxml.html's: its per-element class lookup runs in Python and
+    # cost more than the whole PVDN extraction. A parser per call, as lxml parsers are not
+    # meant to be shared between threads.
+    parser = etree.HTMLParser(recover=True, remove_comments=True, remove_pis=True)
     try:
-        root = html.document_fromstring(markup, parser=parser)
-    except (etree.ParserError, ValueError):
+        root = etree.fromstring(markup, parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
         return None
     return root

@@ -37,14 +37,11 @@ CONTAINER_CLASSES: Final = (
     "itemprop:articleBody",
     "post-content",
 )
-TITLE_XPATHS: Final = (
-    "//h1[contains(@class, 'entry-title')]",
-    "//h1[contains(@class, 'amp-wp-title')]",
-    "//h1[contains(@class, 'post-title')]",
-    "//h1[contains(@class, 'td-post-title')]",
-    "//article//h1",
-    "//h1",
-)
+# Class words of the article's <h1> in each theme (Astra, AMP reader, tagDiv, older themes).
+TITLE_CLASSES: Final = ("entry-title", "amp-wp-title", "post-title", "td-post-title")
+
+# Class words (and words built on them) of the post's date line in the themes' meta rows.
+DATE_CLASSES: Final = ("date", "entry-date", "posted-on", "td-post-date", "published")
 
 # Headings that open the teaser lists after a story (any capitalisation).
 TRENDING_HEADING: Final = re.compile(r"^trending(?: news)?(?: on pvdn| now)?\s*:?$", re.IGNORECASE)

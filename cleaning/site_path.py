@@ -11,13 +11,15 @@ from datetime import datetime
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-from lxml import html
+from lxml import etree
 
 from cleaning import profile
-from cleaning.blocks import element_text, walk_container
+from cleaning.blocks import walk_container
 from cleaning.boilerplate import judge
 from cleaning.datelines import find_dateline
 from cleaning.metadata import PageMeta
+from cleaning.nodes import element_text, find
+from cleaning.page_index import PageIndex
 from cleaning.result import CleanArticle, Removed, Teaser
 from cleaning.story import Candidate, assemble
 from cleaning.teasers import TeaserSection, find_sections
@@ -35,26 +37,17 @@ def is_pvdn(meta: PageMeta, url: str | None) -> bool:
     return bool(meta.site_name and meta.site_name in profile.SITE_NAMES)
 
 
-_CONTAINER_CANDIDATES = (
-    "//*["
-    + " or ".join(
-        f"@itemprop='{word.split(':')[1]}'"
-        if word.startswith("itemprop:")
-        else f"contains(@class, '{word}')"
-        for word in profile.CONTAINER_CLASSES
-    )
-    + "]"
-)
-
-
-def find_container(root: html.HtmlElement) -> html.HtmlElement | None:
+def find_container(index: PageIndex) -> etree._Element | None:
     """The story container: the first element with the profile's most specific class word."""
-    candidates = []
-    for el in root.xpath(_CONTAINER_CANDIDATES):
-        words = el.get("class", "").split()
-        if el.get("itemprop"):
-            words.append(f"itemprop:{el.get('itemprop')}")
-        candidates.append((words, el))
+    candidates = [
+        (el.get("class", "").split(), el)
+        for el in index.with_class(*(w for w in profile.CONTAINER_CLASSES if ":" not in w))
+    ]
+    candidates += [
+        ([f"itemprop:{el.get('itemprop')}"], el)
+        for el in index.tags("div", "article", "section", "main")
+        if el.get("itemprop")
+    ]
     for word in profile.CONTAINER_CLASSES:
         for words, el in candidates:
             if word in words and not _in_related_block(el, words):
@@ -62,18 +55,20 @@ def find_container(root: html.HtmlElement) -> html.HtmlElement | None:
     return None
 
 
-def _in_related_block(el: html.HtmlElement, words: list[str]) -> bool:
+def _in_related_block(el: etree._Element, words: list[str]) -> bool:
     return any("related" in w for w in words) or any(
         "related" in a.get("class", "") for a in el.iterancestors()
     )
 
 
-def find_title(root: html.HtmlElement, meta: PageMeta) -> str | None:
-    for xpath in profile.TITLE_XPATHS:
-        for h1 in root.xpath(xpath):
-            text = element_text(h1)
-            if text:
-                return text
+def find_title(index: PageIndex, meta: PageMeta) -> str | None:
+    """The article's <h1>: one with a title class first, then any with text; else og:title."""
+    h1s = index.tag("h1")
+    titled = set(index.with_class(*profile.TITLE_CLASSES))
+    for h1 in sorted(h1s, key=lambda h: h not in titled):
+        text = element_text(h1)
+        if text:
+            return text
     if meta.title:
         return profile.TITLE_SUFFIX.sub("", meta.title).strip() or None
     return None
@@ -86,7 +81,7 @@ class _Rules:
         self._teaser_elements = {el: f"{s.kind} teasers" for s in sections for el in s.elements}
         self.paywall_boxes = 0
 
-    def skip_reason(self, el: html.HtmlElement) -> str | None:
+    def skip_reason(self, el: etree._Element) -> str | None:
         if el in self._teaser_elements:
             return self._teaser_elements[el]
         classes = el.get("class", "").split()
@@ -95,7 +90,7 @@ class _Rules:
             return "subscriber wall"
         return None
 
-    def wrapper_reason(self, el: html.HtmlElement) -> str | None:
+    def wrapper_reason(self, el: etree._Element) -> str | None:
         classes = el.get("class", "").split()
         if any(c in profile.EXCERPT_CLASSES for c in classes):
             return "repeated excerpt"
@@ -103,15 +98,15 @@ class _Rules:
 
 
 def clean_pvdn_page(
-    root: html.HtmlElement,
-    container: html.HtmlElement,
+    index: PageIndex,
+    container: etree._Element,
     meta: PageMeta,
     url: str | None,
     tz: ZoneInfo,
 ) -> CleanArticle:
     base = url or meta.canonical_url
     sections = find_sections(
-        root,
+        index,
         base,
         headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
         list_classes=(
@@ -120,7 +115,7 @@ def clean_pvdn_page(
         ),
     )
     teasers: list[Teaser] = [t for s in sections for t in s.teasers]
-    title = find_title(root, meta)
+    title = find_title(index, meta)
     rules = _Rules(sections)
     walk = walk_container(container, rules, title)
 
@@ -137,8 +132,8 @@ def clean_pvdn_page(
         candidates.append(Candidate(raw.kind, raw.text, raw.wrapper_reason))
 
     if published is None:
-        published = _visible_header_date(root, tz)
-    after_body = any(s.kind == "trending" for s in sections) or _page_has_follow_us(root)
+        published = _visible_header_date(index, tz)
+    after_body = any(s.kind == "trending" for s in sections) or _page_has_follow_us(index)
     story = assemble(candidates, after_body_block=after_body)
     removed.extend(story.removed)
     paywalled = story.paywalled or rules.paywall_boxes > 0 or _wall_outside(container)
@@ -161,33 +156,33 @@ def clean_pvdn_page(
     )
 
 
-def _visible_header_date(root: html.HtmlElement, tz: ZoneInfo) -> datetime | None:
+def _visible_header_date(index: PageIndex, tz: ZoneInfo) -> datetime | None:
     """A "Month D, YYYY" date in the post's meta line (2023 themes print no machine date)."""
-    for el in root.xpath(
-        "//article//*[contains(@class, 'date') or contains(@class, 'posted-on')"
-        " or @itemprop='datePublished']"
-    ):
-        date = visible_date(element_text(el), tz)
-        if date is not None:
-            return date
+    for el in index.with_class(*profile.DATE_CLASSES, derived=True):
+        if any(a.tag == "article" for a in el.iterancestors()):
+            date = visible_date(element_text(el), tz)
+            if date is not None:
+                return date
     return None
 
 
-def _page_has_follow_us(root: html.HtmlElement) -> bool:
-    for el in root.xpath("//a[contains(., 'Google News')]/.."):
-        if profile.FOLLOW_US.match(element_text(el)):
-            return True
+def _page_has_follow_us(index: PageIndex) -> bool:
+    for link in index.tag("a"):
+        parent = link.getparent()
+        if "Google News" in (link.text or "") and parent is not None:
+            return profile.FOLLOW_US.match(element_text(parent)) is not None
     return False
 
 
-def _wall_outside(container: html.HtmlElement) -> bool:
+def _wall_outside(container: etree._Element) -> bool:
     """A subscriber wall printed right after the story container (some plugins put it there)."""
     for sibling in list(container.itersiblings())[:_SIBLINGS_TO_CHECK]:
-        if not isinstance(sibling.tag, str) or "subscri" not in sibling.text_content().lower():
+        if not isinstance(sibling.tag, str) or "subscri" not in element_text(sibling).lower():
             continue
-        for el in sibling.xpath(
+        for el in find(
+            sibling,
             "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4"
-            " or self::div[not(*)] or self::a]"
+            " or self::div[not(*)] or self::a]",
         ):
             verdict = judge(fold(element_text(el)))
             if verdict is not None and verdict.wall:

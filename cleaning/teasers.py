@@ -13,18 +13,17 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urljoin
 
-from lxml import html
+from lxml import etree
 
-from cleaning.blocks import element_text
+from cleaning.nodes import element_text, find, links
+from cleaning.page_index import PageIndex
 from cleaning.result import Teaser, TeaserKind
 from cleaning.textnorm import fold
 
 # Elements whose own text opens with a teaser-heading word; the full pattern is checked after.
 # Tags that carry a teaser heading's own text, and how such a heading starts; the element's
 # full text is matched against the profile's pattern afterwards.
-_HEADING_TAGS = frozenset(
-    {"h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "header"}
-)
+_HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "header")
 _HEADING_START = re.compile(r"\s*(?:trending|related|you may also like)", re.IGNORECASE)
 _SIDEBAR = (
     "ancestor::aside or ancestor::footer or ancestor::nav or ancestor::*[@id='secondary']"
@@ -39,39 +38,28 @@ _MAX_CLIMB = 3
 @dataclass(frozen=True, slots=True)
 class TeaserSection:
     kind: TeaserKind
-    elements: tuple[html.HtmlElement, ...]
+    elements: tuple[etree._Element, ...]
     teasers: tuple[Teaser, ...]
 
 
 def find_sections(
-    root: html.HtmlElement,
+    index: PageIndex,
     base_url: str | None,
     headings: Iterable[tuple[TeaserKind, re.Pattern[str]]],
     list_classes: Iterable[tuple[TeaserKind, tuple[str, ...]]],
 ) -> list[TeaserSection]:
     """Every teaser section of the page outside sidebars and footers, in page order."""
     heading_rules = list(headings)
-    # A class word or a word derived from it ("trending" also matches "trending-item").
-    class_rules = [
-        (kind, re.compile(r"(?:^|\s)(?:" + "|".join(map(re.escape, words)) + r")(?:-\S*)?(?:\s|$)"))
-        for kind, words in list_classes
+    heading_candidates = [
+        el for el in index.tags(*_HEADING_TAGS) if el.text and _HEADING_START.match(el.text)
     ]
-    # One pass over the tree collects both kinds of candidates; XPath per rule costs more.
-    heading_candidates: list[html.HtmlElement] = []
-    class_candidates: list[tuple[TeaserKind, html.HtmlElement]] = []
-    for el in root.iter():
-        if not isinstance(el.tag, str):
-            continue
-        if el.tag in _HEADING_TAGS and el.text and _HEADING_START.match(el.text):
-            heading_candidates.append(el)
-        class_attr = el.get("class")
-        if class_attr:
-            kind = next((k for k, pattern in class_rules if pattern.search(class_attr)), None)
-            if kind is not None:
-                class_candidates.append((kind, el))
+    # A class word or a word built on it ("trending" also finds "trending-item").
+    class_candidates = [
+        (kind, el) for kind, words in list_classes for el in index.with_class(*words, derived=True)
+    ]
 
     sections: list[TeaserSection] = []
-    taken: set[html.HtmlElement] = set()
+    taken: set[etree._Element] = set()
     for el in heading_candidates:
         if el in taken or _inside(el, taken) or el.xpath(_SIDEBAR):
             continue
@@ -87,9 +75,13 @@ def find_sections(
             continue
         teasers = tuple(_read_items(items, kind, base_url))
         if teasers:
+            # Items that are the heading's own siblings are skipped one by one; otherwise
+            # their common list element is.
             list_root = items[0].getparent() if len(items) > 1 else items[0]
-            elements = (
-                (heading, *items) if list_root is heading.getparent() else (heading, list_root)
+            elements: tuple[etree._Element, ...] = (
+                (heading, *items)
+                if list_root is None or list_root is heading.getparent()
+                else (heading, list_root)
             )
             sections.append(TeaserSection(kind, elements, teasers))
             taken.update(elements)
@@ -102,19 +94,19 @@ def find_sections(
             sections.append(TeaserSection(kind, (el,), teasers))
             taken.add(el)
 
-    sections.sort(key=lambda s: s.elements[0].sourceline or 0)
+    sections.sort(key=lambda s: index.position.get(s.elements[0], 0))
     return sections
 
 
-def _inside(el: html.HtmlElement, taken: set[html.HtmlElement]) -> bool:
+def _inside(el: etree._Element, taken: set[etree._Element]) -> bool:
     return any(a in taken for a in el.iterancestors())
 
 
-def _contains_any(el: html.HtmlElement, taken: set[html.HtmlElement]) -> bool:
+def _contains_any(el: etree._Element, taken: set[etree._Element]) -> bool:
     return any(d in taken for d in el.iterdescendants())
 
 
-def _outermost_same_text(el: html.HtmlElement) -> html.HtmlElement:
+def _outermost_same_text(el: etree._Element) -> etree._Element:
     """Climb while the parent wraps nothing but this heading (Astra puts it in a div)."""
     while (parent := el.getparent()) is not None and parent.tag not in {"body", "html"}:
         if len(parent) != 1 or (parent.text or "").strip() or (el.tail or "").strip():
@@ -123,7 +115,7 @@ def _outermost_same_text(el: html.HtmlElement) -> html.HtmlElement:
     return el
 
 
-def _following_items(heading: html.HtmlElement) -> list[html.HtmlElement] | None:
+def _following_items(heading: etree._Element) -> list[etree._Element] | None:
     """The teaser items after a heading: the first following element holding links is either
     the list itself or, when the items are the heading's own siblings, the first of a run of
     look-alike siblings."""
@@ -142,13 +134,13 @@ def _following_items(heading: html.HtmlElement) -> list[html.HtmlElement] | None
     return None
 
 
-def _look_alike_run(first: html.HtmlElement) -> list[html.HtmlElement]:
+def _look_alike_run(first: etree._Element) -> list[etree._Element]:
     """`first` and the following siblings with the same tag and class, each a single teaser
     (its links all go to one address)."""
     run = []
-    el: html.HtmlElement | None = first
+    el: etree._Element | None = first
     while el is not None and el.tag == first.tag and el.get("class") == first.get("class"):
-        hrefs = {a.get("href") for a in el.xpath(".//a[@href] | self::a[@href]")}
+        hrefs = {a.get("href") for a in links(el)}
         if len(hrefs) != 1:
             break
         run.append(el)
@@ -156,26 +148,22 @@ def _look_alike_run(first: html.HtmlElement) -> list[html.HtmlElement]:
     return run
 
 
-def _items(container: html.HtmlElement) -> list[html.HtmlElement]:
+def _items(container: etree._Element) -> list[etree._Element]:
     """The item elements of a list-like container, descending through single wrappers."""
     el = container
     while True:
         children = [c for c in el if isinstance(c.tag, str)]
         if el.tag in {"ul", "ol"}:
             return [c for c in children if c.tag == "li"]
-        with_links = [c for c in children if c.xpath("self::a[@href] | .//a[@href]")]
-        if (
-            len(with_links) == 1
-            and with_links[0].tag != "a"
-            and len(with_links[0].xpath(".//a[@href]")) > 2
-        ):
+        with_links = [c for c in children if links(c)]
+        if len(with_links) == 1 and with_links[0].tag != "a" and len(links(with_links[0])) > 2:
             el = with_links[0]
             continue
         return with_links
 
 
 def _read_items(
-    items: list[html.HtmlElement], kind: TeaserKind, base_url: str | None
+    items: list[etree._Element], kind: TeaserKind, base_url: str | None
 ) -> Iterable[Teaser]:
     for item in items:
         teaser = _read_item(item, kind, base_url)
@@ -183,9 +171,9 @@ def _read_items(
             yield teaser
 
 
-def _read_item(item: html.HtmlElement, kind: TeaserKind, base_url: str | None) -> Teaser | None:
+def _read_item(item: etree._Element, kind: TeaserKind, base_url: str | None) -> Teaser | None:
     titled = []
-    for link in item.xpath("self::a[@href] | .//a[@href]"):
+    for link in links(item):
         text = element_text(link)
         if text and not _READ_MORE.fullmatch(text):
             titled.append((link, text))
@@ -196,7 +184,7 @@ def _read_item(item: html.HtmlElement, kind: TeaserKind, base_url: str | None) -
         (
             (a, text)
             for a, text in titled
-            if "title" in a.get("class", "") or a.getparent().tag in {"h2", "h3", "h4"}
+            if "title" in a.get("class", "") or _parent_tag(a) in {"h2", "h3", "h4"}
         ),
         titled[0],
     )
@@ -212,9 +200,14 @@ def _read_item(item: html.HtmlElement, kind: TeaserKind, base_url: str | None) -
     )
 
 
-def _summary(item: html.HtmlElement, title: str) -> str | None:
+def _parent_tag(el: etree._Element) -> str | None:
+    parent = el.getparent()
+    return None if parent is None else str(parent.tag)
+
+
+def _summary(item: etree._Element, title: str) -> str | None:
     """The item's text after the title: its excerpt element if it has one, else the rest."""
-    for excerpt in item.xpath(".//*[contains(@class, 'excerpt')] | .//p"):
+    for excerpt in find(item, ".//*[contains(@class, 'excerpt')] | .//p"):
         text = _READ_MORE.sub("", element_text(excerpt))
         if text and text != title:
             return text

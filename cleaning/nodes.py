@@ -1,0 +1,52 @@
+"""Small typed helpers over lxml elements: visible text and links."""
+
+from __future__ import annotations
+
+from lxml import etree
+
+from cleaning.textnorm import fold
+from cleaning.xpaths import INLINE_TAGS, LIST_TAGS, SKIP_TAGS
+
+# libxml2 stops nesting at 256 levels; this guard only protects against hand-built trees.
+MAX_DEPTH = 300
+
+
+def element_text(el: etree._Element, *, skip_lists: bool = False) -> str:
+    """Visible text of an element: <br> as a space, skipped tags and (optionally) nested lists
+    left out, white space folded."""
+    parts: list[str] = []
+    _collect_text(el, parts, skip_lists=skip_lists, depth=0)
+    return fold("".join(parts))
+
+
+def _collect_text(el: etree._Element, parts: list[str], *, skip_lists: bool, depth: int) -> None:
+    if el.text:
+        parts.append(el.text)
+    for child in el:
+        if not isinstance(child.tag, str):
+            # Comments and processing instructions: only their tail is text.
+            if child.tail:
+                parts.append(child.tail)
+            continue
+        tag = child.tag.lower()
+        if tag == "br":
+            parts.append(" ")
+        elif not (tag in SKIP_TAGS or (skip_lists and tag in LIST_TAGS) or depth > MAX_DEPTH):
+            if tag not in INLINE_TAGS:
+                parts.append(" ")
+            _collect_text(child, parts, skip_lists=skip_lists, depth=depth + 1)
+            if tag not in INLINE_TAGS:
+                parts.append(" ")
+        if child.tail:
+            parts.append(child.tail)
+
+
+def links(el: etree._Element) -> list[etree._Element]:
+    """`<a href>` elements in `el`, itself included, in document order."""
+    return [a for a in el.iter("a") if a.get("href")]
+
+
+def find(el: etree._Element, expr: str) -> list[etree._Element]:
+    """Elements an XPath expression selects (typed: other results are dropped)."""
+    result = el.xpath(expr)
+    return [r for r in result if isinstance(r, etree._Element)] if isinstance(result, list) else []
