@@ -35,6 +35,8 @@ def _candidates(body: etree._Element) -> list[Candidate]:
     out: list[Candidate] = []
     for lb in body.iter("lb"):
         lb.tail = " " + (lb.tail or "")
+    if fold(body.text or ""):
+        out.append(Candidate("paragraph", fold(body.text or "")))
     for el in body:
         tag = el.tag if isinstance(el.tag, str) else ""
         if tag == "list":
@@ -47,6 +49,10 @@ def _candidates(body: etree._Element) -> list[Candidate]:
             text = _text(el)
             if text:
                 out.append(Candidate(_KINDS.get(tag, "paragraph"), text))
+        # trafilatura leaves loose text as the tail of the element before it.
+        tail = fold(el.tail or "")
+        if tail:
+            out.append(Candidate("paragraph", tail))
     return out
 
 
