@@ -60,11 +60,21 @@ def truth_of(expected: dict[str, object]) -> str | None:
     return " ".join(contains) if isinstance(contains, list) else None
 
 
-def timed(fn: Callable[[], str], repeats: int) -> tuple[str, float]:
+Extractor = Callable[[bytes, str | None], str]
+CONTESTANTS: dict[str, Extractor] = {
+    "cleaning.clean_html": lambda page, url: clean_html(page, url).body,
+    "trafilatura.extract": lambda page, url: trafilatura.extract(page, url=url) or "",
+    "trafilatura (favor_precision)": lambda page, url: (
+        trafilatura.extract(page, url=url, favor_precision=True) or ""
+    ),
+}
+
+
+def timed(fn: Extractor, page: bytes, url: str | None, repeats: int) -> tuple[str, float]:
     out, times = "", []
     for _ in range(repeats):
         start = time.perf_counter()
-        out = fn()
+        out = fn(page, url)
         times.append((time.perf_counter() - start) * 1000)
     return out, statistics.median(times)
 
@@ -80,16 +90,8 @@ def run(repeats: int) -> dict[str, dict[str, dict[str, float]]]:
         group = clean_html(page, url).extractor
         if truth is None or not truth.strip():
             continue  # pages with no story have nothing to score against
-        contestants: dict[str, Callable[[], str]] = {
-            "cleaning.clean_html": lambda: clean_html(page, url).body,
-            "trafilatura.extract": lambda: trafilatura.extract(page, url=url) or "",
-            "trafilatura (favor_precision)": lambda: trafilatura.extract(
-                page, url=url, favor_precision=True
-            )
-            or "",
-        }
-        for name, fn in contestants.items():
-            body, ms = timed(fn, repeats)
+        for name, fn in CONTESTANTS.items():
+            body, ms = timed(fn, page, url, repeats)
             score = results.setdefault(group, {}).setdefault(name, Score([], 0, []))
             score.f1.append(f1(body, truth))
             score.leaks += sum(1 for s in expected.get("must_not_contain", []) if s in body)
@@ -115,7 +117,8 @@ def markdown(summary: dict[str, dict[str, dict[str, float]]]) -> str:
         lines += [
             f"Pages where cleaning took the `{group}` path:",
             "",
-            "| extractor | pages | body token F1 | boilerplate leaked | median ms/page | speed vs trafilatura |",
+            "| extractor | pages | body token F1 | boilerplate leaked | median ms/page"
+            " | speed vs trafilatura |",
             "|---|---:|---:|---:|---:|---:|",
         ]
         for name, s in by_name.items():

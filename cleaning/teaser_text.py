@@ -126,9 +126,16 @@ def _score(words: list[str], k: int) -> float:
     # A sentence begins: capitalised word then a lowercase one ("Demonstrators in", "A skydiver").
     if len(summary) > 1 and (summary[1][0].islower() or summary[1][0].isdigit()):
         score += 2
-    # Or a dateline opens the excerpt ("PUERTO VALLARTA (PVDN) – …").
-    if DATELINE.match(" ".join(summary[:12])):
-        score += 6
+    # Or a dateline opens the excerpt ("PUERTO VALLARTA (PVDN) – …"); its words share one
+    # case style, so a headline word in front of it ("Cleanup PUERTO …") is not part of it.
+    dateline = DATELINE.match(" ".join(summary[:12]))
+    if dateline:
+        place = dateline.group("dateline").split()
+        if len(place) < 2 or place[0].isupper() == place[1].isupper():
+            score += 6
+    # A headline in Title Case does not end on an all-caps word that a dateline starts with.
+    if len(last) > 2 and last.isupper() and sum(not w.isupper() for w in title) >= 2:
+        score -= 2
     # Excerpts often open by restating the headline's subject ("Tropical Storm Erick …").
     title_keys = [_key(w) for w in title]
     run = 0
