@@ -1,0 +1,22 @@
+"""Scrapy settings: polite defaults a site owner would accept.
+
+Our own settings carry the `PVDN_` prefix and are read by components in `from_crawler`.
+"""
+
+BOT_NAME = "pvdn_crawler"
+SPIDER_MODULES = ["pvdn_crawler.spiders"]
+NEWSPIDER_MODULE = "pvdn_crawler.spiders"
+
+# Contact address shown in the User-Agent so the site owner can reach whoever runs the crawl.
+PVDN_CONTACT_URL = "https://github.com/pvdn-archive/pvdn-archive"
+USER_AGENT = f"pvdn-archive/0.1 (+{PVDN_CONTACT_URL})"
+
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""Persistence of the PVDN archive (SQLAlchemy models, engine, repository, migrations)."""
