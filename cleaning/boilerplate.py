@@ -18,6 +18,8 @@ from cleaning.xpaths import AD_LABEL, BARE_URL
 _MAX_PITCH_CHARS = 900
 _MAX_NOTICE_CHARS = 400
 _MAX_CTA_CHARS = 160
+# Headings, labels and wall lines are short; longer blocks can only be pitches or notices.
+_MAX_LINE_CHARS = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,6 +38,11 @@ def judge(text: str) -> Verdict | None:
     """Why this block is boilerplate, or None when it may be story."""
     if len(text) > _MAX_PITCH_CHARS:
         return None  # every boilerplate block of the site is shorter than a pitch
+    if len(text) > _MAX_LINE_CHARS:
+        # Only pitches and notices run this long; both name the subscription.
+        lowered = text.lower()
+        if "subscri" not in lowered and "supporter" not in lowered:
+            return None
     if profile.FOLLOW_US.match(text):
         return FOLLOW_US
     if profile.TRENDING_HEADING.match(text):

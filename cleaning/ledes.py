@@ -32,6 +32,9 @@ def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
     paragraphs = [i for i, k in enumerate(kinds) if k == "paragraph"]
     if len(paragraphs) < 2:
         return None
+    # Cheap exit for most pages: a repeat starts with the opening's first words.
+    if not _same_start(texts[paragraphs[0]], [texts[i] for i in paragraphs[1:]]):
+        return None
     lead_key = " ".join(_key(texts[i]) for i in paragraphs[:LEAD_PARAGRAPHS])
     needed = min(MIN_REPEAT_CHARS, len(_key(texts[paragraphs[0]])))
     # Walk back from the last block; a tail longer than the opening cannot be its prefix,
@@ -47,6 +50,15 @@ def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
         if len(tail_key) >= needed and lead_key.startswith(tail_key):
             found = start
     return found
+
+
+_START_WORDS = 3
+
+
+def _same_start(first: str, others: list[str]) -> bool:
+    """Whether any later paragraph opens with the first paragraph's first words."""
+    opening = match_key(" ".join(first.split()[:_START_WORDS]))
+    return any(match_key(" ".join(t.split()[:_START_WORDS])) == opening for t in others)
 
 
 def repeated_paragraphs(kinds: Sequence[str], texts: Sequence[str]) -> list[int]:

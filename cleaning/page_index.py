@@ -9,6 +9,7 @@ PVDN path several times faster than a general extractor.
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import cached_property
 
 from lxml import etree
@@ -21,12 +22,10 @@ class PageIndex:
         self.root = root
         self._by_tag: defaultdict[str, list[etree._Element]] = defaultdict(list)
         self._by_class: defaultdict[str, list[etree._Element]] = defaultdict(list)
-        self._order: list[etree._Element] = []
         for el in root.iter():
             tag = el.tag
             if not isinstance(tag, str):
                 continue
-            self._order.append(el)
             self._by_tag[tag].append(el)
             class_attr = el.get("class")
             if class_attr:
@@ -36,15 +35,19 @@ class PageIndex:
     @cached_property
     def position(self) -> dict[etree._Element, int]:
         """Document position of every element (line numbers repeat on minified pages)."""
-        return {el: i for i, el in enumerate(self._order)}
+        return {el: i for i, el in enumerate(self.root.iter())}
 
     def tag(self, name: str) -> list[etree._Element]:
         return self._by_tag.get(name, [])
 
-    def tags(self, *names: str) -> list[etree._Element]:
-        """Elements of any of these tags, in document order."""
-        found = [el for name in names for el in self._by_tag.get(name, [])]
-        if len(names) > 1:
+    def tags(
+        self, *names: str, where: Callable[[etree._Element], bool] | None = None
+    ) -> list[etree._Element]:
+        """Elements of any of these tags (that pass `where`), in document order."""
+        found = [
+            el for name in names for el in self._by_tag.get(name, []) if where is None or where(el)
+        ]
+        if len(names) > 1 and len(found) > 1:
             found.sort(key=self.position.__getitem__)
         return found
 

@@ -19,7 +19,7 @@ _XML_DECL = re.compile(r"^\s*<\?xml[^>]*\?>", re.IGNORECASE)
 # UTF-8 bytes of common characters read as cp1252: "â€™" for ’, "Ã©" for é, "Â " for nbsp.
 _MOJIBAKE = re.compile("(?:â€[\u0080-\u203a™œ\u009d]|Ã[\u0080-\u00bf]|Â[\u00a0-\u00bf])")
 # Bytes that never occur in text: more than a few of these means the input is not a page.
-_BINARY_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1a\x1c-\x1f]")
+_BINARY_BYTES = bytes([*range(0x00, 0x09), *range(0x0E, 0x1B), *range(0x1C, 0x20)])
 _BINARY_SHARE = 0.05
 
 
@@ -27,7 +27,8 @@ def looks_binary(data: bytes) -> bool:
     sample = data[:8192]
     if not sample:
         return False
-    return len(_BINARY_BYTES.findall(sample)) > _BINARY_SHARE * len(sample)
+    text_only = sample.translate(None, delete=_BINARY_BYTES)
+    return len(sample) - len(text_only) > _BINARY_SHARE * len(sample)
 
 
 def _declared_charset(data: bytes) -> str | None:

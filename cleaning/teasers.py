@@ -50,9 +50,9 @@ def find_sections(
 ) -> list[TeaserSection]:
     """Every teaser section of the page outside sidebars and footers, in page order."""
     heading_rules = list(headings)
-    heading_candidates = [
-        el for el in index.tags(*_HEADING_TAGS) if el.text and _HEADING_START.match(el.text)
-    ]
+    heading_candidates = index.tags(
+        *_HEADING_TAGS, where=lambda el: bool(el.text and _HEADING_START.match(el.text))
+    )
     # A class word or a word built on it ("trending" also finds "trending-item").
     class_candidates = [
         (kind, el) for kind, words in list_classes for el in index.with_class(*words, derived=True)
@@ -194,10 +194,18 @@ def _read_item(item: etree._Element, kind: TeaserKind, base_url: str | None) -> 
     return Teaser(
         kind=kind,
         title=title,
-        url=urljoin(base_url or "", href) if href else None,
+        url=_absolute(href, base_url),
         summary=_summary(item, title),
         image_alt=alt or None,
     )
+
+
+def _absolute(href: str, base_url: str | None) -> str | None:
+    if not href:
+        return None
+    if href.startswith(("https://", "http://")):
+        return href  # urljoin is the slowest step of reading a teaser; most links are absolute
+    return urljoin(base_url or "", href)
 
 
 def _parent_tag(el: etree._Element) -> str | None:
