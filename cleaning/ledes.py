@@ -57,8 +57,10 @@ _START_WORDS = 3
 
 def _same_start(first: str, others: list[str]) -> bool:
     """Whether any later paragraph opens with the first paragraph's first words."""
-    opening = match_key(" ".join(first.split()[:_START_WORDS]))
-    return any(match_key(" ".join(t.split()[:_START_WORDS])) == opening for t in others)
+    opening = match_key(" ".join(first.split(None, _START_WORDS)[:_START_WORDS]))
+    return any(
+        match_key(" ".join(t.split(None, _START_WORDS)[:_START_WORDS])) == opening for t in others
+    )
 
 
 def repeated_paragraphs(kinds: Sequence[str], texts: Sequence[str]) -> list[int]:

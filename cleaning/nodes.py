@@ -46,7 +46,8 @@ def links(el: etree._Element) -> list[etree._Element]:
     return [a for a in el.iter("a") if a.get("href")]
 
 
-def find(el: etree._Element, expr: str) -> list[etree._Element]:
-    """Elements an XPath expression selects (typed: other results are dropped)."""
-    result = el.xpath(expr)
+def find(el: etree._Element, expr: etree.XPath) -> list[etree._Element]:
+    """Elements a compiled XPath selects (typed: other results are dropped). Expressions are
+    compiled once at import: `el.xpath(str)` compiles on every call."""
+    result = expr(el)
     return [r for r in result if isinstance(r, etree._Element)] if isinstance(result, list) else []

@@ -27,6 +27,10 @@ from cleaning.text_dump import visible_date
 from cleaning.textnorm import fold
 
 _SIBLINGS_TO_CHECK = 3
+_WALL_LINES = etree.XPath(
+    "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4 or self::div[not(*)]"
+    " or self::a]"
+)
 
 
 def is_pvdn(meta: PageMeta, url: str | None) -> bool:
@@ -179,11 +183,7 @@ def _wall_outside(container: etree._Element) -> bool:
     for sibling in list(container.itersiblings())[:_SIBLINGS_TO_CHECK]:
         if not isinstance(sibling.tag, str) or "subscri" not in element_text(sibling).lower():
             continue
-        for el in find(
-            sibling,
-            "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4"
-            " or self::div[not(*)] or self::a]",
-        ):
+        for el in find(sibling, _WALL_LINES):
             verdict = judge(fold(element_text(el)))
             if verdict is not None and verdict.wall:
                 return True

@@ -25,11 +25,14 @@ from cleaning.textnorm import fold
 # full text is matched against the profile's pattern afterwards.
 _HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "header")
 _HEADING_START = re.compile(r"\s*(?:trending|related|you may also like)", re.IGNORECASE)
-_SIDEBAR = (
+_SIDEBAR_EXPR = (
     "ancestor::aside or ancestor::footer or ancestor::nav or ancestor::*[@id='secondary']"
     " or ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' sidebar ')"
     " or contains(concat(' ', normalize-space(@class), ' '), ' widget-area ')]"
 )
+# Compiled once: inside a sidebar, widget area, footer or navigation.
+_IN_SIDEBAR = etree.XPath(_SIDEBAR_EXPR)
+_EXCERPTS = etree.XPath(".//*[contains(@class, 'excerpt')] | .//p")
 _READ_MORE = re.compile(r"\s*(?:read more|continue reading|read full story)\s*[»›→.]*\s*$", re.I)
 _MAX_HEADING_CHARS = 60
 _MAX_CLIMB = 3
@@ -61,7 +64,7 @@ def find_sections(
     sections: list[TeaserSection] = []
     taken: set[etree._Element] = set()
     for el in heading_candidates:
-        if el in taken or _inside(el, taken) or el.xpath(_SIDEBAR):
+        if el in taken or _inside(el, taken) or _IN_SIDEBAR(el):
             continue
         text = element_text(el)
         if not text or len(text) > _MAX_HEADING_CHARS:
@@ -87,7 +90,7 @@ def find_sections(
             taken.update(elements)
 
     for kind, el in class_candidates:
-        if el in taken or _inside(el, taken) or _contains_any(el, taken) or el.xpath(_SIDEBAR):
+        if el in taken or _inside(el, taken) or _contains_any(el, taken) or _IN_SIDEBAR(el):
             continue
         teasers = tuple(_read_items(_items(el), kind, base_url))
         if len(teasers) >= 2:
@@ -123,7 +126,7 @@ def _following_items(heading: etree._Element) -> list[etree._Element] | None:
     for _ in range(_MAX_CLIMB + 1):
         sibling = el.getnext()
         while sibling is not None:
-            if isinstance(sibling.tag, str) and sibling.xpath(".//a[@href] | self::a[@href]"):
+            if isinstance(sibling.tag, str) and links(sibling):
                 run = _look_alike_run(sibling)
                 return run if len(run) >= 2 else _items(sibling)
             sibling = sibling.getnext()
@@ -215,7 +218,7 @@ def _parent_tag(el: etree._Element) -> str | None:
 
 def _summary(item: etree._Element, title: str) -> str | None:
     """The item's text after the title: its excerpt element if it has one, else the rest."""
-    for excerpt in find(item, ".//*[contains(@class, 'excerpt')] | .//p"):
+    for excerpt in find(item, _EXCERPTS):
         text = _READ_MORE.sub("", element_text(excerpt))
         if text and text != title:
             return text
