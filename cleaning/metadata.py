@@ -8,9 +8,10 @@ themes and SEO plugins of different eras each fill a different subset.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
@@ -140,8 +141,44 @@ def _unique(values: list[str]) -> tuple[str, ...]:
     return tuple(seen.values())
 
 
-def _first_date(values: list[str], default_tz: ZoneInfo) -> datetime | None:
-    return next((d for d in (parse_datetime(v, default_tz) for v in values) if d), None)
+def _first_date(*sources: Callable[[], list[str]], default_tz: ZoneInfo) -> datetime | None:
+    for source in sources:
+        for value in source():
+            parsed = parse_datetime(value, default_tz)
+            if parsed is not None:
+                return parsed
+    return None
+
+
+class _JsonLd:
+    """The page's JSON-LD article objects, parsed on first use."""
+
+    def __init__(self, index: PageIndex) -> None:
+        self._index = index
+
+    @cached_property
+    def _objects(self) -> list[dict[str, Any]]:
+        return list(_json_ld_objects(self._index))
+
+    @cached_property
+    def _articles(self) -> list[dict[str, Any]]:
+        articles = [o for o in self._objects if _types(o) & _ARTICLE_TYPES]
+        # Prefer the article object over the WebPage one when a graph has both.
+        articles.sort(key=lambda o: "WebPage" in _types(o))
+        return articles
+
+    def values(self, key: str) -> list[str]:
+        return [s for o in self._articles for s in _strings(o.get(key))]
+
+    def authors(self) -> list[str]:
+        people = {
+            o["@id"]: o["name"]
+            for o in self._objects
+            if "Person" in _types(o)
+            and isinstance(o.get("@id"), str)
+            and isinstance(o.get("name"), str)
+        }
+        return [n for o in self._articles for n in _names(o.get("author"), people)]
 
 
 def _time_values(times: list[etree._Element], class_words: tuple[str, ...]) -> list[str]:
@@ -168,45 +205,27 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
     ) or next(iter(meta_tags("og:url")), None)
     canonical_url = urljoin(base, canonical.strip()) if canonical else None
 
-    objects = list(_json_ld_objects(index))
+    ld = _JsonLd(index)
     times = index.tag("time")
-    people = {
-        o["@id"]: o["name"]
-        for o in objects
-        if "Person" in _types(o)
-        and isinstance(o.get("@id"), str)
-        and isinstance(o.get("name"), str)
-    }
-    articles = [o for o in objects if _types(o) & _ARTICLE_TYPES]
-    # Prefer the article object over the WebPage one when a graph has both.
-    articles.sort(key=lambda o: "WebPage" in _types(o))
 
-    def from_ld(key: str) -> list[str]:
-        return [s for o in articles for s in _strings(o.get(key))]
-
+    # Each source is asked only when the ones before it had nothing (JSON-LD is parsed lazily).
     published = _first_date(
-        [
-            *meta_tags("article:published_time", "datePublished"),
-            *from_ld("datePublished"),
-            *_time_values(times, ("published", "entry-date")),
-        ],
-        default_tz,
+        lambda: meta_tags("article:published_time", "datePublished"),
+        lambda: ld.values("datePublished"),
+        lambda: _time_values(times, ("published", "entry-date")),
+        default_tz=default_tz,
     )
     modified = _first_date(
-        [
-            *meta_tags("article:modified_time", "dateModified"),
-            *from_ld("dateModified"),
-            *_time_values(times, ("updated",)),
-        ],
-        default_tz,
+        lambda: meta_tags("article:modified_time", "dateModified"),
+        lambda: ld.values("dateModified"),
+        lambda: _time_values(times, ("updated",)),
+        default_tz=default_tz,
     )
-    authors = meta_tags("author", "article:author") or [
-        n for o in articles for n in _names(o.get("author"), people)
-    ]
+    authors = meta_tags("author", "article:author") or ld.authors()
     authors = [a for a in authors if not a.startswith("http")]
     categories = (
         meta_tags("article:section")
-        or from_ld("articleSection")
+        or ld.values("articleSection")
         or [
             element_text(a)
             for a in index.tag("a")

@@ -14,9 +14,32 @@ from functools import cached_property
 
 from lxml import etree
 
+# No question asks for these by class (containers, headings, date lines and teaser lists are
+# other elements), and links, images and list items are a third of a page's classed elements.
+_UNCLASSED = frozenset(
+    {
+        "a",
+        "img",
+        "li",
+        "svg",
+        "path",
+        "use",
+        "i",
+        "input",
+        "button",
+        "option",
+        "source",
+        "picture",
+        "meta",
+        "link",
+        "script",
+        "style",
+    }
+)
+
 
 class PageIndex:
-    """The page's elements by tag (document order within a tag) and with their class."""
+    """The page's elements by tag (document order within a tag) and by class word."""
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
@@ -27,6 +50,8 @@ class PageIndex:
             if not isinstance(tag, str):
                 continue
             self._by_tag[tag].append(el)
+            if tag in _UNCLASSED:
+                continue
             class_attr = el.get("class")
             if class_attr:
                 for word in class_attr.split():
