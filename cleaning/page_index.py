@@ -14,44 +14,27 @@ from functools import cached_property
 
 from lxml import etree
 
-# No question asks for these by class (containers, headings, date lines and teaser lists are
-# other elements), and links, images and list items are a third of a page's classed elements.
-_UNCLASSED = frozenset(
-    {
-        "a",
-        "img",
-        "li",
-        "svg",
-        "path",
-        "use",
-        "i",
-        "input",
-        "button",
-        "option",
-        "source",
-        "picture",
-        "meta",
-        "link",
-        "script",
-        "style",
-    }
-)
+# Elements whose class words are indexed: the ones questions ask about (story containers,
+# headings, date lines, teaser lists and their wrappers). Links, images and list items, a third
+# of a page's classed elements, are left out; lxml filters by tag in C.
+_CLASSED_TAGS = (
+    "div", "section", "article", "main", "header", "aside", "ul", "ol", "p", "span", "time",
+    "h1", "h2", "h3", "h4", "h5", "h6", "figure", "nav", "footer", "form",
+)  # fmt: skip
 
 
 class PageIndex:
-    """The page's elements by tag (document order within a tag) and by class word."""
+    """The page's elements by tag (document order within a tag) and by class word.
+
+    Tag lists are read on first use with lxml's C-level tag filter; class words are indexed
+    in one pass over the elements that can carry the classes asked about.
+    """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
-        self._by_tag: defaultdict[str, list[etree._Element]] = defaultdict(list)
+        self._by_tag: dict[str, list[etree._Element]] = {}
         self._by_class: defaultdict[str, list[etree._Element]] = defaultdict(list)
-        for el in root.iter():
-            tag = el.tag
-            if not isinstance(tag, str):
-                continue
-            self._by_tag[tag].append(el)
-            if tag in _UNCLASSED:
-                continue
+        for el in root.iter(*_CLASSED_TAGS):
             class_attr = el.get("class")
             if class_attr:
                 for word in class_attr.split():
@@ -63,18 +46,17 @@ class PageIndex:
         return {el: i for i, el in enumerate(self.root.iter())}
 
     def tag(self, name: str) -> list[etree._Element]:
-        return self._by_tag.get(name, [])
+        found = self._by_tag.get(name)
+        if found is None:
+            found = self._by_tag[name] = list(self.root.iter(name))
+        return found
 
     def tags(
         self, *names: str, where: Callable[[etree._Element], bool] | None = None
     ) -> list[etree._Element]:
         """Elements of any of these tags (that pass `where`), in document order."""
-        found = [
-            el for name in names for el in self._by_tag.get(name, []) if where is None or where(el)
-        ]
-        if len(names) > 1 and len(found) > 1:
-            found.sort(key=self.position.__getitem__)
-        return found
+        # One C-filtered walk yields the tags in document order.
+        return [el for el in self.root.iter(*names) if where is None or where(el)]
 
     def with_class(self, *words: str, derived: bool = False) -> list[etree._Element]:
         """Elements carrying one of these class words, in document order. With `derived`,

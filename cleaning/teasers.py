@@ -216,14 +216,19 @@ def _parent_tag(el: etree._Element) -> str | None:
     return None if parent is None else str(parent.tag)
 
 
+def _strip_read_more(text: str) -> str:
+    tail = text[-30:].lower()
+    return _READ_MORE.sub("", text) if "read" in tail or "continu" in tail else text
+
+
 def _summary(item: etree._Element, title: str) -> str | None:
     """The item's text after the title: its excerpt element if it has one, else the rest."""
     for excerpt in find(item, _EXCERPTS):
-        text = _READ_MORE.sub("", element_text(excerpt))
+        text = _strip_read_more(element_text(excerpt))
         if text and text != title:
             return text
     text = element_text(item)
     position = text.find(title)
     rest = text[position + len(title) :] if position >= 0 else text
-    rest = _READ_MORE.sub("", fold(rest))
+    rest = _strip_read_more(fold(rest))
     return rest or None
