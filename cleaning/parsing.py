@@ -109,7 +109,9 @@ def parse_html(markup: str) -> etree._Element | None:
     # Plain etree elements, not lxml.html's: its per-element class lookup runs in Python and
     # cost more than the whole PVDN extraction. A parser per call, as lxml parsers are not
     # meant to be shared between threads.
-    parser = etree.HTMLParser(recover=True, remove_comments=True, remove_pis=True)
+    parser = etree.HTMLParser(
+        recover=True, remove_comments=True, remove_pis=True, collect_ids=False
+    )
     try:
         root = etree.fromstring(markup, parser=parser)
     except (etree.XMLSyntaxError, ValueError):
