@@ -114,6 +114,7 @@ def clean_generic(
         author=meta.author or getattr(doc, "author", None),
         categories=meta.categories or tuple(getattr(doc, "categories", None) or ()),
         canonical_url=meta.canonical_url,
+        post_id=meta.post_id,
         dateline=find_dateline([b.text for b in blocks if b.kind == "paragraph"]),
         extractor="generic",
         removed=tuple(removed),

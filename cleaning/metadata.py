@@ -8,6 +8,7 @@ themes and SEO plugins of different eras each fill a different subset.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -46,6 +47,7 @@ class PageMeta:
     modified: datetime | None = None
     author: str | None = None
     categories: tuple[str, ...] = ()
+    post_id: int | None = None
 
 
 def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
@@ -197,6 +199,23 @@ def _in_widget(el: etree._Element) -> bool:
     )
 
 
+_SHORTLINK_ID = re.compile(r"[?&]p=(\d+)")
+_POST_ID_WORD = re.compile(r"^(?:postid|post)-(\d+)$")
+
+
+def _post_id(index: PageIndex) -> int | None:
+    """WordPress's post id: the shortlink, the body's `postid-N` class or the article's
+    `post-N` id, whichever the theme prints."""
+    for link in index.tag("link"):
+        if link.get("rel") == "shortlink" and (m := _SHORTLINK_ID.search(link.get("href", ""))):
+            return int(m.group(1))
+    for el in (*index.tag("body"), *index.tag("article")):
+        for word in (*el.get("class", "").split(), el.get("id", "")):
+            if m := _POST_ID_WORD.match(word):
+                return int(m.group(1))
+    return None
+
+
 def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMeta:
     base = url or ""
     meta_tags = _MetaTags(index)
@@ -242,4 +261,5 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
         modified=modified,
         author=authors[0] if authors else None,
         categories=_unique(categories),
+        post_id=_post_id(index),
     )

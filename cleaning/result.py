@@ -65,7 +65,8 @@ class Removed:
 class CleanArticle:
     """The story of one page, separated from the site's boilerplate.
 
-    `extractor` says which path produced it: "pvdn" when the site profile recognised the page,
+    `post_id` is WordPress's post id where the page shows it. `extractor` says which path
+    produced it: "pvdn" when the site profile recognised the page,
     "generic" for the trafilatura fallback, "none" when there was nothing to extract (then
     `empty_reason` says why).
     """
@@ -79,6 +80,7 @@ class CleanArticle:
     author: str | None = None
     categories: tuple[str, ...] = ()
     canonical_url: str | None = None
+    post_id: int | None = None
     dateline: str | None = None
     extractor: Extractor = "none"
     removed: tuple[Removed, ...] = ()
@@ -110,6 +112,7 @@ class CleanArticle:
             "author": self.author,
             "categories": list(self.categories),
             "canonical_url": self.canonical_url,
+            "post_id": self.post_id,
             "dateline": self.dateline,
             "extractor": self.extractor,
             "removed": [r.to_dict() for r in self.removed],

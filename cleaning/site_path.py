@@ -153,6 +153,7 @@ def clean_pvdn_page(
         author=meta.author,
         categories=meta.categories,
         canonical_url=meta.canonical_url,
+        post_id=meta.post_id,
         dateline=find_dateline(paragraphs),
         extractor="pvdn",
         removed=tuple(removed),
