@@ -20,3 +20,13 @@ AUTOTHROTTLE_MAX_DELAY = 30.0
 AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 
 FEED_EXPORT_ENCODING = "utf-8"
+
+TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+ITEM_PIPELINES = {
+    "pvdn_crawler.pipelines.ValidationPipeline": 100,
+    "pvdn_crawler.pipelines.ArchivePipeline": 500,
+}
+# None: the PVDN_DATABASE_URL environment variable, else sqlite:///pvdn.sqlite3.
+PVDN_DATABASE_URL = None
+PVDN_COMMIT_EVERY = 50
+LOG_LEVEL = "INFO"

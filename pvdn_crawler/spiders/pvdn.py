@@ -1,0 +1,227 @@
+"""The `pvdn` spider: discovers article addresses and fetches each once.
+
+Discovery runs from robots.txt sitemaps, the feeds, the listing pages and the links on
+article pages. Every link is reduced to one request address (`urls.request_url`), so the
+aliases of an article cost one fetch; the forms seen are kept as the article's aliases.
+Extraction is `cleaning`'s job and storage the pipelines'; this module only routes.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import AsyncIterator, Iterator
+from datetime import date, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import scrapy
+from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
+
+from cleaning import clean_html
+from pvdn_crawler.items import AliasItem, ArticleItem
+from pvdn_crawler.urls import (
+    PRODUCTION_ORIGIN,
+    PageKind,
+    page_kind,
+    request_url,
+    same_site,
+)
+
+# Where discovery starts, relative to base_url.
+START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
+START_LISTINGS = ("/headlines/",)
+# WordPress body classes of posts, of pages and of archives.
+_POST_CLASSES = frozenset({"single", "single-post", "single-format-standard"})
+_NOT_POST_CLASSES = frozenset(
+    {"page", "archive", "blog", "home", "search", "error404", "category", "tag", "date"}
+)
+
+
+class PvdnSpider(scrapy.Spider):
+    """Arguments: `base_url` (default the production site; a local mirror works the same),
+    `max_pages` (listing pages per archive), `since` (YYYY-MM-DD: skip older feed and sitemap
+    entries and do not store older articles)."""
+
+    name = "pvdn"
+
+    def __init__(
+        self,
+        base_url: str = PRODUCTION_ORIGIN,
+        max_pages: str | int | None = None,
+        since: str | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.base_url = base_url.rstrip("/")
+        host = urlsplit(self.base_url).hostname
+        if not host:
+            raise ValueError(f"base_url must be an absolute URL, got {base_url!r}")
+        bare = host.removeprefix("www.")
+        self.allowed_domains = sorted({host, bare, f"www.{bare}"})
+        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
+        self.since = date.fromisoformat(since) if since else None
+        self._forms: defaultdict[str, set[str]] = defaultdict(set)
+        self._stored: dict[str, str] = {}
+        self._aliased: set[str] = set()
+        self._by_post_id: dict[int, str] = {}
+        self._listing_pages: defaultdict[str, int] = defaultdict(int)
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots)
+        for path in START_FEEDS:
+            yield scrapy.Request(self.base_url + path, callback=self.parse_feed)
+        for path in START_LISTINGS:
+            yield scrapy.Request(self.base_url + path, callback=self.parse_page)
+
+    # -- discovery -------------------------------------------------------------------------
+
+    def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
+        if not isinstance(response, TextResponse):
+            return
+        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+            if same_site(url, self.base_url):
+                yield scrapy.Request(url, callback=self.parse_sitemap)
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception:  # noqa: BLE001 - lxml raises several types on bad XML
+            self._count("sitemap/unparseable")
+            return
+        for entry in sitemap:
+            loc = entry.get("loc", "")
+            if not loc or not same_site(loc, self.base_url):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield scrapy.Request(loc, callback=self.parse_sitemap)
+            elif not self._older_than_since(entry.get("lastmod")):
+                yield from self._follow(loc)
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
+        if not isinstance(response, TextResponse):
+            self._count("feed/not_text")
+            return
+        for item in response.xpath("//item | //*[local-name()='entry']"):
+            link = item.xpath("link/text() | *[local-name()='link']/@href").get()
+            published = item.xpath("pubDate/text() | *[local-name()='updated']/text()").get()
+            if link and not self._older_than_since(published):
+                yield from self._follow(link.strip())
+
+    def parse_page(self, response: Response) -> Iterator[Any]:
+        """Any HTML page: a listing is walked for links, an article cleaned and stored."""
+        if not isinstance(response, HtmlResponse):
+            self._count("pages/not_html")
+            return
+        kind = self._kind_of(response)
+        self._count(f"pages/{kind.value}")
+        if kind is PageKind.LISTING:
+            yield from self._walk_listing(response)
+        elif kind is PageKind.ARTICLE:
+            yield from self._article(response)
+
+    # -- pages -----------------------------------------------------------------------------
+
+    def _kind_of(self, response: HtmlResponse) -> PageKind:
+        """The URL's shape, corrected by WordPress's body classes where the page has them."""
+        by_url = page_kind(response.url)
+        classes = set((response.xpath("//body/@class").get() or "").split())
+        if classes & _POST_CLASSES:
+            return PageKind.ARTICLE
+        if classes & _NOT_POST_CLASSES:
+            return PageKind.LISTING if by_url is PageKind.LISTING else PageKind.STATIC
+        return by_url
+
+    def _walk_listing(self, response: HtmlResponse) -> Iterator[scrapy.Request | AliasItem]:
+        archive = response.url.split("/page/")[0].rstrip("/")
+        self._listing_pages[archive] += 1
+        for href in response.xpath("//a/@href").getall():
+            url = response.urljoin(href.strip())
+            if not same_site(url, self.base_url):
+                continue
+            kind = page_kind(url)
+            if kind is PageKind.ARTICLE:
+                yield from self._follow(url)
+            elif kind is PageKind.LISTING and self._may_walk(url):
+                yield scrapy.Request(request_url(url), callback=self.parse_page)
+
+    def _may_walk(self, url: str) -> bool:
+        if self.max_pages is None:
+            return True
+        return self._listing_pages[url.split("/page/")[0].rstrip("/")] < self.max_pages
+
+    def _article(self, response: HtmlResponse) -> Iterator[Any]:
+        article = clean_html(response.body, response.url)
+        first_url = response.meta.get("redirect_urls", [response.url])[0]
+        canonical = article.canonical_url
+        if not canonical or not same_site(canonical, self.base_url):
+            canonical = request_url(response.url)
+        canonical = request_url(canonical)
+        forms = self._forms.pop(request_url(first_url), set()) | self._forms.pop(canonical, set())
+        forms |= {first_url, response.url, *response.meta.get("redirect_urls", [])}
+        aliases = sorted(f for f in forms if f != canonical)
+        self._stored[canonical] = canonical
+        self._stored[request_url(first_url)] = canonical
+        if article.post_id is not None:
+            self._by_post_id[article.post_id] = canonical
+        if self.since and article.published and article.published.date() < self.since:
+            self._count("articles/older_than_since")
+            return
+        yield ArticleItem.from_clean(
+            article,
+            canonical_url=canonical,
+            fetched_url=response.url,
+            aliases=aliases,
+            raw_html=response.body,
+        )
+        for teaser in article.teasers:
+            if teaser.url:
+                yield from self._follow(teaser.url)
+        for href in response.xpath("//a/@href").getall():
+            url = response.urljoin(href.strip())
+            if same_site(url, self.base_url) and page_kind(url) is PageKind.ARTICLE:
+                yield from self._follow(url)
+
+    # -- bookkeeping -----------------------------------------------------------------------
+
+    def _follow(self, url: str) -> Iterator[scrapy.Request | AliasItem]:
+        """One request per article address; a form of an article already stored this run
+        becomes an alias instead of a fetch."""
+        if not same_site(url, self.base_url) or page_kind(url) is not PageKind.ARTICLE:
+            return
+        target = request_url(url)
+        stored = self._stored.get(target) or self._stored_by_shortlink(target)
+        if stored is not None:
+            if url != stored and url not in self._aliased:
+                self._aliased.add(url)
+                yield AliasItem(alias_url=url, canonical_url=stored)
+            return
+        self._forms[target].add(url)
+        yield scrapy.Request(target, callback=self.parse_page)
+
+    def _stored_by_shortlink(self, url: str) -> str | None:
+        post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")
+        return self._by_post_id.get(int(post_id)) if post_id.isdigit() else None
+
+    def _older_than_since(self, stamp: str | None) -> bool:
+        if self.since is None or not stamp:
+            return False
+        when = _parse_stamp(stamp.strip())
+        return when is not None and when < self.since
+
+    def _count(self, key: str) -> None:
+        if self.crawler.stats is not None:
+            self.crawler.stats.inc_value(f"pvdn/{key}")
+
+
+def _parse_stamp(stamp: str) -> date | None:
+    """A feed's RFC 822 date or a sitemap's ISO date."""
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).date()
+    except ValueError:
+        pass
+    try:
+        return parsedate_to_datetime(stamp).date()
+    except (TypeError, ValueError):
+        return None

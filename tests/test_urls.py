@@ -1,0 +1,65 @@
+"""The site's URL shapes: page kinds and the one request address for every alias."""
+
+from __future__ import annotations
+
+import pytest
+
+from pvdn_crawler.urls import PageKind, page_kind, rebase, request_url, same_site
+
+SITE = "https://www.vallartadaily.com"
+
+
+@pytest.mark.parametrize(
+    ("path", "kind"),
+    [
+        ("/international-crisis-group-mexicos-government-and-cartels-agree", PageKind.ARTICLE),
+        ("/skydiver-rescued-puerto-vallarta-palm-tree/", PageKind.ARTICLE),
+        ("/puerto-vallarta-news/puerto-vallarta-charro-day-2025/", PageKind.ARTICLE),
+        ("/mexico-news/southeast/quintana-roo/playa-del-carmen/playa-del-carmen-detainee-death",
+         PageKind.ARTICLE),
+        ("/?p=59398", PageKind.ARTICLE),
+        ("/headlines/", PageKind.LISTING),
+        ("/headlines/page/292", PageKind.LISTING),
+        ("/category/mexico-news/southeast/quintana-roo/cancun/page/23", PageKind.LISTING),
+        ("/puerto-vallarta-news/page/135", PageKind.LISTING),
+        ("/puerto-vallarta/page/186", PageKind.LISTING),
+        ("/topic/cancun", PageKind.LISTING),
+        ("/2021/06/15/", PageKind.LISTING),
+        ("/?s=hurricane", PageKind.LISTING),
+        ("/feed/", PageKind.FEED),
+        ("/category/puerto-vallarta-news/feed/", PageKind.FEED),
+        ("/wp-sitemap-posts-post-1.xml", PageKind.SITEMAP),
+        ("/reader/", PageKind.STATIC),
+        ("/understanding-payments/", PageKind.STATIC),
+        ("/wp-content/uploads/2017/08/bengal-tiger-cub-35900.jpg", PageKind.ASSET),
+        ("/wp-admin/admin-ajax.php", PageKind.ASSET),
+    ],
+)  # fmt: skip
+def test_page_kinds(path: str, kind: PageKind) -> None:
+    assert page_kind(SITE + path) is kind
+
+
+@pytest.mark.parametrize(
+    "alias",
+    [
+        "/unlikely-friends",
+        "/unlikely-friends/",
+        "/unlikely-friends/?amp=1",
+        "/unlikely-friends?noamp=mobile",
+        "/unlikely-friends/?utm_source=rss&utm_medium=rss&utm_campaign=unlikely-friends",
+        "/unlikely-friends/#comments",
+    ],
+)
+def test_aliases_reduce_to_one_request(alias: str) -> None:
+    assert request_url(SITE + alias) == SITE + "/unlikely-friends/"
+
+
+def test_shortlinks_and_listings_keep_their_form() -> None:
+    assert request_url(SITE + "/?p=59398&utm_source=rss") == SITE + "/?p=59398"
+    assert request_url(SITE + "/headlines/page/2") == SITE + "/headlines/page/2"
+
+
+def test_rebase_and_same_site() -> None:
+    assert rebase(SITE + "/a/?p=1", "http://127.0.0.1:8000") == "http://127.0.0.1:8000/a/?p=1"
+    assert same_site("https://vallartadaily.com/x/", SITE)
+    assert not same_site("https://pvdntv.com/2021/07/13/", SITE)
