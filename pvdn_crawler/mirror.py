@@ -66,7 +66,7 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
     mirror_box: list[Mirror] = []
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             mirror = mirror_box[0]
             mirror.requests.append((self.headers.get("Host", ""), self.path))
             route = _lookup(routes, self.path)
@@ -94,7 +94,7 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             """Quiet: requests are recorded in `Mirror.requests` instead."""
 
     server = ThreadingHTTPServer((host, port), Handler)

@@ -119,8 +119,9 @@ class ArchivePipeline:
 
     async def open_spider(self) -> None:
         self._run_id = await self._in_worker(self._open)
-        logger.info("archiving into %s (run %s)", self._engine.url if self._engine else "?",
-                    self._run_id)
+        logger.info(
+            "archiving into %s (run %s)", self._engine.url if self._engine else "?", self._run_id
+        )
 
     def _open(self) -> int:
         self._engine = make_engine(self.url)

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+CODE = ("cleaning", "storage", "pvdn_crawler", "tests", "benchmarks")
 
 
 def _tool(name: str) -> str:
@@ -21,7 +22,7 @@ def _tool(name: str) -> str:
 
 def test_ruff_check() -> None:
     result = subprocess.run(
-        [_tool("ruff"), "check", "cleaning", "tests", "benchmarks"],
+        [_tool("ruff"), "check", *CODE],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -32,7 +33,7 @@ def test_ruff_check() -> None:
 
 def test_ruff_format() -> None:
     result = subprocess.run(
-        [_tool("ruff"), "format", "--check", "cleaning", "tests", "benchmarks"],
+        [_tool("ruff"), "format", "--check", *CODE],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -59,7 +59,8 @@ class PvdnSpider(scrapy.Spider):
         if not host:
             raise ValueError(f"base_url must be an absolute URL, got {base_url!r}")
         bare = host.removeprefix("www.")
-        self.allowed_domains = sorted({host, bare, f"www.{bare}"})
+        local = host == "localhost" or host.replace(".", "").isdigit()
+        self.allowed_domains = [host] if local else sorted({bare, f"www.{bare}"})
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.since = date.fromisoformat(since) if since else None
         self._forms: defaultdict[str, set[str]] = defaultdict(set)
@@ -87,7 +88,7 @@ class PvdnSpider(scrapy.Spider):
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
         try:
             sitemap = Sitemap(response.body)
-        except Exception:  # noqa: BLE001 - lxml raises several types on bad XML
+        except Exception:
             self._count("sitemap/unparseable")
             return
         for entry in sitemap:
@@ -149,7 +150,7 @@ class PvdnSpider(scrapy.Spider):
     def _may_walk(self, url: str) -> bool:
         if self.max_pages is None:
             return True
-        return self._listing_pages[url.split("/page/")[0].rstrip("/")] < self.max_pages
+        return self._listing_pages[url.split("/page/", maxsplit=1)[0].rstrip("/")] < self.max_pages
 
     def _article(self, response: HtmlResponse) -> Iterator[Any]:
         article = clean_html(response.body, response.url)
@@ -161,6 +162,7 @@ class PvdnSpider(scrapy.Spider):
         forms = self._forms.pop(request_url(first_url), set()) | self._forms.pop(canonical, set())
         forms |= {first_url, response.url, *response.meta.get("redirect_urls", [])}
         aliases = sorted(f for f in forms if f != canonical)
+        self._aliased.update(aliases)
         self._stored[canonical] = canonical
         self._stored[request_url(first_url)] = canonical
         if article.post_id is not None:
@@ -197,8 +199,10 @@ class PvdnSpider(scrapy.Spider):
                 self._aliased.add(url)
                 yield AliasItem(alias_url=url, canonical_url=stored)
             return
+        first_sight = target not in self._forms
         self._forms[target].add(url)
-        yield scrapy.Request(target, callback=self.parse_page)
+        if first_sight:
+            yield scrapy.Request(target, callback=self.parse_page)
 
     def _stored_by_shortlink(self, url: str) -> str | None:
         post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")

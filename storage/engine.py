@@ -1,0 +1,155 @@
+"""Engines, sessions and schema upgrades: the only place that knows which database is used.
+
+Everything else takes an `Engine` or a `Session`, so switching from the default SQLite file to
+PostgreSQL is a change of URL (`PVDN_DATABASE_URL`) and nothing more.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import StorageError
+
+__all__ = [
+    "DATABASE_URL_ENV",
+    "DEFAULT_DATABASE_URL",
+    "MIGRATIONS_DIR",
+    "alembic_config",
+    "database_url",
+    "make_engine",
+    "session_factory",
+    "upgrade_schema",
+]
+
+DEFAULT_DATABASE_URL = "sqlite:///pvdn.sqlite3"
+"""An SQLite file in the working directory: the archive works with no setup at all."""
+
+DATABASE_URL_ENV = "PVDN_DATABASE_URL"
+
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+"""Alembic's script directory, read from the installed package (see pyproject package-data)."""
+
+# Applied to every new SQLite connection, in this order, before it is used:
+# - foreign_keys: SQLite ignores FOREIGN KEY clauses (and ON DELETE CASCADE) unless asked.
+# - journal_mode=WAL: readers (an export, `stats`) do not block the crawler's writes.
+# - busy_timeout: a second process waits up to 5 s for the write lock instead of failing at once.
+# - synchronous=NORMAL: safe with WAL (a power cut can lose the last commits, never corrupt).
+_SQLITE_PRAGMAS = (
+    "PRAGMA foreign_keys=ON",
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA busy_timeout=5000",
+    "PRAGMA synchronous=NORMAL",
+)
+
+
+def database_url(explicit: str | None = None) -> str:
+    """The URL to use: an explicit value, else `$PVDN_DATABASE_URL`, else the SQLite default."""
+    if explicit:
+        return explicit
+    return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def make_engine(url: str) -> Engine:
+    """Create an engine configured for the archive's workload on the URL's backend.
+
+    SQLite gets its pragmas on every connection, and SQLAlchemy (not the `sqlite3` module)
+    emits BEGIN: Python's legacy mode starts a transaction only at the first write, so a read
+    followed by a write would not be one transaction, and SAVEPOINTs and transactional DDL
+    would not work. Other backends get `pool_pre_ping`, because a long crawl outlives idle
+    server connections.
+    """
+    if make_url(url).get_backend_name() == "sqlite":
+        engine = create_engine(url)
+        event.listen(engine, "connect", _configure_sqlite_connection)
+        event.listen(engine, "begin", _begin_sqlite_transaction)
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _configure_sqlite_connection(dbapi_connection: Any, _connection_record: Any) -> None:
+    """Hand transaction control to SQLAlchemy, then set the pragmas (outside any transaction)."""
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    try:
+        for pragma in _SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+    finally:
+        cursor.close()
+
+
+def _begin_sqlite_transaction(connection: Connection) -> None:
+    """Emit BEGIN ourselves; `sqlite3` still issues COMMIT and ROLLBACK."""
+    connection.exec_driver_sql("BEGIN")
+
+
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions for callers that own the transaction: `with factory.begin() as session: ...`.
+
+    expire_on_commit=False, so values read before a commit stay readable after it without a
+    new round trip (the repository returns plain dataclasses anyway).
+    """
+    return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+def alembic_config() -> Config:
+    """An Alembic configuration built in code, so no alembic.ini has to exist or be found.
+
+    Without a `connection` attribute, `env.py` connects to `database_url()` itself; that is
+    what lets a developer run Alembic commands (e.g. `command.revision`) from this config.
+    """
+    config = Config()
+    # ConfigParser would read a "%" in the path as interpolation.
+    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("path_separator", "os")
+    return config
+
+
+def upgrade_schema(engine: Engine) -> None:
+    """Bring the database to the newest migration (`alembic upgrade head`); a no-op when it is.
+
+    The engine's own connection is handed to Alembic, so this works for any URL, including an
+    SQLite file this process already has open. On SQLite, foreign keys are switched off for the
+    migration and checked after it, before the commit: batch migrations rebuild a table by
+    copying and dropping it, and with foreign keys on, dropping a parent table would cascade
+    deletes into its children. The pragma cannot change inside a transaction, hence doing it
+    on the raw connection before Alembic begins one.
+    """
+    config = alembic_config()
+    with engine.connect() as connection:
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            _raw_execute(connection, "PRAGMA foreign_keys=OFF")
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+                if sqlite:
+                    _check_sqlite_foreign_keys(connection)
+        finally:
+            if sqlite:
+                _raw_execute(connection, "PRAGMA foreign_keys=ON")
+
+
+def _raw_execute(connection: Connection, sql: str) -> None:
+    """Run a statement on the DBAPI connection, bypassing SQLAlchemy's autobegin."""
+    cursor = connection.connection.dbapi_connection.cursor()  # type: ignore[union-attr]
+    try:
+        cursor.execute(sql)
+    finally:
+        cursor.close()
+
+
+def _check_sqlite_foreign_keys(connection: Connection) -> None:
+    """Refuse to commit a migration that left rows pointing at rows that do not exist."""
+    violations = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if violations:
+        raise StorageError(
+            f"migration left {len(violations)} foreign key violation(s), first: {violations[0]}"
+        )

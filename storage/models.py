@@ -1,0 +1,201 @@
+"""The archive's tables, as SQLAlchemy 2.0 typed ORM models.
+
+These classes stay inside `storage`: the repository turns them into the plain dataclasses of
+`storage.records` before anything leaves. Every type here is portable (Text, JSON, LargeBinary,
+timezone-aware DateTime), so the same models run on SQLite and PostgreSQL. The schema itself is
+created and changed only by the Alembic migrations in `storage/migrations/`, which must be
+kept in step with this module (a test compares them).
+"""
+
+from __future__ import annotations
+
+import zlib
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+__all__ = ["Article", "ArticleAlias", "Base", "CrawlRun", "TeaserLink", "UTCDateTime", "ZlibBytes"]
+
+# Named constraints: Alembic's batch mode on SQLite rebuilds tables and can only drop or alter a
+# constraint it can name, and PostgreSQL then gets the same predictable names.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+# zlib level 6 (the library default) gets nearly all of level 9's gain on HTML at a third of the
+# CPU; pages are written once per change and read back only for re-cleaning.
+_ZLIB_LEVEL = 6
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware datetime that always comes back as UTC, on every backend.
+
+    SQLite has no timezone type: SQLAlchemy stores the wall-clock text and returns naive values.
+    Converting to UTC on the way in and attaching UTC on the way out makes SQLite behave like
+    PostgreSQL's `timestamptz`, and makes SQLite's text comparison of two stored values agree
+    with time order. Naive values are refused rather than guessed.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Store the UTC instant; a naive value has no instant, so it is an error."""
+        if value is None:
+            return None
+        if value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} cannot be stored as UTC")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        """Return UTC whatever the session time zone (PostgreSQL) or lack of one (SQLite)."""
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+class ZlibBytes(TypeDecorator[bytes]):
+    """Bytes stored zlib-compressed, so callers only ever see the original bytes.
+
+    Raw pages are ~100 KB of highly repetitive WordPress markup; compressed they take a tenth of
+    that. Doing it in the column type means no code path can store or read them uncompressed.
+    """
+
+    impl = LargeBinary
+    cache_ok = True
+
+    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        """Compress on the way in."""
+        return None if value is None else zlib.compress(value, _ZLIB_LEVEL)
+
+    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
+        """Decompress on the way out (PostgreSQL drivers may hand back a memoryview)."""
+        return None if value is None else zlib.decompress(bytes(value))
+
+
+class Base(DeclarativeBase):
+    """Declarative base carrying the naming convention and the portable type choices."""
+
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    type_annotation_map = {  # noqa: RUF012  (SQLAlchemy reads this class attribute as a mapping)
+        datetime: UTCDateTime(),
+        str: Text(),
+        dict[str, Any]: JSON(),
+        list[Any]: JSON(),
+    }
+
+
+class Article(Base):
+    """One article, identified by its canonical URL, holding its latest cleaned content.
+
+    `content_hash` is `ArticleRecord.content_hash` of the stored content; `raw_html` is the page
+    that produced that content (compressed by `ZlibBytes`), fetched from `raw_url`.
+    `first_seen` / `last_seen` are crawl times, not publication times.
+    """
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    canonical_url: Mapped[str] = mapped_column(unique=True)
+    post_id: Mapped[int | None] = mapped_column(index=True)
+    title: Mapped[str | None]
+    lede: Mapped[str | None]
+    body: Mapped[str]
+    blocks: Mapped[list[Any]]
+    dateline: Mapped[str | None]
+    author: Mapped[str | None]
+    categories: Mapped[list[Any]]
+    published: Mapped[datetime | None]
+    modified: Mapped[datetime | None]
+    paywalled: Mapped[bool]
+    extractor: Mapped[str]
+    content_hash: Mapped[str]
+    # Deferred: listing or exporting articles must not decompress every page.
+    raw_html: Mapped[bytes] = mapped_column(ZlibBytes(), deferred=True)
+    raw_url: Mapped[str]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+    aliases: Mapped[list[ArticleAlias]] = relationship(
+        back_populates="article", passive_deletes=True, order_by="ArticleAlias.url"
+    )
+    teasers: Mapped[list[TeaserLink]] = relationship(
+        back_populates="page",
+        passive_deletes=True,
+        order_by=lambda: (TeaserLink.kind, TeaserLink.position, TeaserLink.id),
+    )
+
+
+class ArticleAlias(Base):
+    """Another URL that shows an article; each URL points at exactly one article."""
+
+    __tablename__ = "article_aliases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(unique=True)
+    article_id: Mapped[int] = mapped_column(
+        ForeignKey("articles.id", ondelete="CASCADE"), index=True
+    )
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+
+    article: Mapped[Article] = relationship(back_populates="aliases")
+
+
+class TeaserLink(Base):
+    """A trending / related link as shown on one archived page, one row per (page, list, target).
+
+    Seeing the same teaser again updates it in place (`last_seen`, latest text and position,
+    `seen_count` + 1); teasers a page no longer shows are kept, their `last_seen` says when they
+    were last there.
+    """
+
+    __tablename__ = "teaser_links"
+    __table_args__ = (UniqueConstraint("page_id", "kind", "target_url"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    kind: Mapped[str]
+    # Indexed for the question teasers answer in an archive: which pages linked to this URL?
+    target_url: Mapped[str] = mapped_column(index=True)
+    position: Mapped[int]
+    title: Mapped[str]
+    summary: Mapped[str | None]
+    image_alt: Mapped[str | None]
+    first_seen: Mapped[datetime]
+    last_seen: Mapped[datetime]
+    seen_count: Mapped[int]
+
+    page: Mapped[Article] = relationship(back_populates="teasers")
+
+
+class CrawlRun(Base):
+    """One crawl: when it ran, how it ended, and its free-form integer counters."""
+
+    __tablename__ = "crawl_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    status: Mapped[str]
+    spider: Mapped[str]
+    counts: Mapped[dict[str, Any]]

@@ -1,0 +1,394 @@
+"""Reads and idempotent writes of the archive, inside a transaction the caller owns.
+
+`ArchiveRepository` takes a `Session` and never commits, flushes for the caller or opens a
+transaction: the crawler decides what one unit of work is (`with factory.begin() as session:`),
+so an article and its aliases and teasers are stored together or not at all.
+
+Writes are upserts (`INSERT ... ON CONFLICT DO UPDATE`), never check-then-insert, so saving
+the same page twice, or after a crash half-way through a crawl, cannot create duplicates.
+The upsert statement comes from the dialect module matching the connection (SQLite or
+PostgreSQL); both dialects support ON CONFLICT and RETURNING (SQLite since 3.35).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+from typing import Any, Literal
+
+from sqlalchemy import ColumnElement, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, selectinload
+
+from storage.errors import RunNotFoundError, StorageError
+from storage.models import Article, ArticleAlias, Base, CrawlRun, TeaserLink
+from storage.records import (
+    ArchiveStats,
+    ArticleRecord,
+    RunSummary,
+    StoredArticle,
+    StoredTeaser,
+    TeaserRecord,
+    require_aware,
+)
+
+__all__ = ["ArchiveRepository", "SaveOutcome"]
+
+SaveOutcome = Literal["new", "changed", "unchanged"]
+
+# Rows per round trip when streaming; raw pages are ~100 KB each once decompressed.
+_ARTICLE_BATCH = 200
+_RAW_PAGE_BATCH = 20
+
+# What a changed article replaces: its content, and the page and URL the content came from.
+# An unchanged article keeps all of these, so the stored raw HTML always matches the stored
+# content (see `save_article`).
+_REPLACED_ON_CHANGE = (
+    "post_id",
+    "title",
+    "lede",
+    "body",
+    "blocks",
+    "dateline",
+    "author",
+    "categories",
+    "published",
+    "modified",
+    "paywalled",
+    "extractor",
+    "content_hash",
+    "raw_html",
+    "raw_url",
+)
+
+_Insert = sqlite.Insert | postgresql.Insert
+
+
+class ArchiveRepository:
+    """The archive's operations on one session; construct one per unit of work, it is cheap."""
+
+    def __init__(self, session: Session) -> None:
+        """Keep the session; nothing is read or written until a method is called."""
+        self._session = session
+
+    # ---- writes -------------------------------------------------------------------------------
+
+    def save_article(self, record: ArticleRecord, seen_at: datetime) -> SaveOutcome:
+        """Store one crawled article, its aliases and its teasers; say whether it was news.
+
+        "new": no article had this canonical URL. "changed": the cleaned content differs from
+        the stored content (compared by `content_hash`), so every content column, `raw_html`
+        and `raw_url` are replaced. "unchanged": only `last_seen` moves; the stored raw HTML
+        is kept, not refreshed, because it is the page that produced the stored content (what
+        re-cleaning needs), and rewriting ~10 KB of compressed HTML on every visit would only
+        record a new trending list, which the teaser rows already record.
+
+        Aliases (`record.aliases`, plus `fetched_url` when it is not the canonical URL) are
+        upserted to point at this article, taking an alias over from another article if need
+        be. Teasers are upserted per (page, kind, target URL): a teaser seen again gets the
+        latest position and text, `last_seen = seen_at` and `seen_count + 1`.
+
+        The outcome comes from one read of the stored hash just before the upsert; the upsert
+        itself decides what to replace by comparing hashes in SQL, so the stored row is right
+        even if another writer slipped in between. Under the archive's single-writer rule (one
+        crawl writes at a time; SQLite allows only one anyway) the reported outcome is exact
+        too; with concurrent writers it could only mislabel new as changed or the like.
+        """
+        require_aware("seen_at", seen_at)
+        new_hash = record.content_hash
+        stored_hash = self._session.scalar(
+            select(Article.content_hash).where(Article.canonical_url == record.canonical_url)
+        )
+        article_id = self._upsert_article(record, new_hash, seen_at)
+        other_urls = (
+            url
+            for url in (*record.aliases, record.fetched_url)
+            if url and url != record.canonical_url
+        )
+        self._upsert_aliases(article_id, other_urls, seen_at)
+        self._upsert_teasers(article_id, record.teasers, seen_at)
+        if stored_hash is None:
+            return "new"
+        return "unchanged" if stored_hash == new_hash else "changed"
+
+    def add_alias(self, alias_url: str, canonical_url: str, seen_at: datetime) -> bool:
+        """Record another URL of an already stored article; False if there is no such article.
+
+        For addresses learnt after the article was saved (a redirect, a short link seen later).
+        An alias needs its article's id, so an unknown canonical URL stores nothing rather than
+        inventing an empty article; an alias equal to the canonical URL is not an alias. As in
+        `save_article`, an alias that pointed at another article is taken over.
+        """
+        require_aware("seen_at", seen_at)
+        if not alias_url or alias_url == canonical_url:
+            return False
+        article_id = self._session.scalar(
+            select(Article.id).where(Article.canonical_url == canonical_url)
+        )
+        if article_id is None:
+            return False
+        self._upsert_aliases(article_id, (alias_url,), seen_at)
+        return True
+
+    def start_run(self, spider: str, started_at: datetime) -> int:
+        """Record that a crawl began; the returned id is what `finish_run` takes."""
+        require_aware("started_at", started_at)
+        statement = (
+            self._insert_for(CrawlRun)
+            .values(started_at=started_at, status="running", spider=spider, counts={})
+            .returning(CrawlRun.id)
+        )
+        return self._session.execute(statement).scalar_one()
+
+    def finish_run(
+        self, run_id: int, finished_at: datetime, status: str, counts: Mapping[str, int]
+    ) -> None:
+        """Record how a crawl ended ("finished", "failed", ...) and its counters.
+
+        Raises RunNotFoundError for an id `start_run` never returned, rather than silently
+        recording nothing.
+        """
+        require_aware("finished_at", finished_at)
+        statement = (
+            update(CrawlRun)
+            .where(CrawlRun.id == run_id)
+            .values(finished_at=finished_at, status=status, counts=dict(counts))
+            .returning(CrawlRun.id)
+            .execution_options(synchronize_session=False)
+        )
+        if self._session.execute(statement).scalar_one_or_none() is None:
+            raise RunNotFoundError(f"no crawl run with id {run_id}")
+
+    # ---- reads --------------------------------------------------------------------------------
+
+    def find_article(self, url: str) -> StoredArticle | None:
+        """The article whose canonical URL, or failing that one of whose aliases, is `url`.
+
+        The URL is compared exactly (no trailing-slash or scheme normalisation): the crawler
+        stores the URLs it saw, and the same spelling finds them.
+        """
+        by_canonical = select(Article).where(Article.canonical_url == url)
+        article = self._session.scalars(_with_children(by_canonical)).first()
+        if article is None:
+            by_alias = select(Article).join(Article.aliases).where(ArticleAlias.url == url)
+            article = self._session.scalars(_with_children(by_alias)).first()
+        return None if article is None else _stored_article(article)
+
+    def iter_articles(self) -> Iterator[StoredArticle]:
+        """Every article in id (archive) order, streamed in batches for export.
+
+        Consume it inside the caller's transaction: the rows are read as the iterator advances.
+        """
+        statement = _with_children(select(Article).order_by(Article.id)).execution_options(
+            yield_per=_ARTICLE_BATCH
+        )
+        for article in self._session.scalars(statement):
+            yield _stored_article(article)
+
+    def raw_pages(self) -> Iterator[tuple[str, str, bytes]]:
+        """(canonical_url, raw_url, raw HTML) for every article, streamed, for re-cleaning.
+
+        The HTML comes back decompressed; it is the page that produced the stored content.
+        """
+        statement = (
+            select(Article.canonical_url, Article.raw_url, Article.raw_html)
+            .order_by(Article.id)
+            .execution_options(yield_per=_RAW_PAGE_BATCH)
+        )
+        for row in self._session.execute(statement):
+            yield row.canonical_url, row.raw_url, row.raw_html
+
+    def stats(self) -> ArchiveStats:
+        """Counts of what the archive holds and the latest crawl run, if any."""
+        by_extractor = self._session.execute(
+            select(Article.extractor, func.count())
+            .group_by(Article.extractor)
+            .order_by(Article.extractor)
+        ).all()
+        latest = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)
+        # populate_existing: `finish_run` updates in SQL, so a run loaded earlier may be stale.
+        last_run = self._session.scalars(latest.execution_options(populate_existing=True)).first()
+        return ArchiveStats(
+            articles=self._count(Article),
+            aliases=self._count(ArticleAlias),
+            teaser_links=self._count(TeaserLink),
+            paywalled=self._count(Article, Article.paywalled.is_(True)),
+            by_extractor={name: int(count) for name, count in by_extractor},
+            runs=self._count(CrawlRun),
+            last_run=None if last_run is None else _run_summary(last_run),
+        )
+
+    # ---- helpers ------------------------------------------------------------------------------
+
+    def _insert_for(self, model: type[Base]) -> _Insert:
+        """INSERT for the session's backend: ON CONFLICT is dialect-specific in SQLAlchemy."""
+        dialect = self._session.get_bind().dialect.name
+        if dialect == "sqlite":
+            return sqlite.insert(model)
+        if dialect == "postgresql":
+            return postgresql.insert(model)
+        raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+    def _upsert_article(self, record: ArticleRecord, content_hash: str, seen_at: datetime) -> int:
+        """Insert the article or update it in place; returns its id either way."""
+        statement = self._insert_for(Article).values(
+            canonical_url=record.canonical_url,
+            post_id=record.post_id,
+            title=record.title,
+            lede=record.lede,
+            body=record.body,
+            blocks=[dict(block) for block in record.blocks],
+            dateline=record.dateline,
+            author=record.author,
+            categories=list(record.categories),
+            published=record.published,
+            modified=record.modified,
+            paywalled=record.paywalled,
+            extractor=record.extractor,
+            content_hash=content_hash,
+            raw_html=record.raw_html,
+            raw_url=record.fetched_url,
+            first_seen=seen_at,
+            last_seen=seen_at,
+        )
+        incoming = statement.excluded
+        # Every SET expression sees the row as it was, so this compares the old hash throughout.
+        unchanged = Article.content_hash == incoming.content_hash
+        replace: dict[str, ColumnElement[Any]] = {
+            name: case((unchanged, getattr(Article, name)), else_=incoming[name])
+            for name in _REPLACED_ON_CHANGE
+        }
+        replace["last_seen"] = incoming.last_seen
+        upsert = statement.on_conflict_do_update(
+            index_elements=[Article.canonical_url], set_=replace
+        ).returning(Article.id)
+        return self._session.execute(upsert).scalar_one()
+
+    def _upsert_aliases(self, article_id: int, urls: Iterable[str], seen_at: datetime) -> None:
+        """Point each URL at the article; the latest save of a URL wins. Duplicates are fine."""
+        urls = dict.fromkeys(urls)
+        if not urls:
+            return
+        statement = self._insert_for(ArticleAlias)
+        upsert = statement.on_conflict_do_update(
+            index_elements=[ArticleAlias.url],
+            set_={
+                "article_id": statement.excluded.article_id,
+                "last_seen": statement.excluded.last_seen,
+            },
+        )
+        rows = [
+            {"url": url, "article_id": article_id, "first_seen": seen_at, "last_seen": seen_at}
+            for url in urls
+        ]
+        self._session.execute(upsert, rows)
+
+    def _upsert_teasers(
+        self, page_id: int, teasers: tuple[TeaserRecord, ...], seen_at: datetime
+    ) -> None:
+        """Record the page's teasers; one row per (page, kind, target), counted on each visit.
+
+        A list that shows the same target twice keeps its first appearance: one statement may
+        not update the same row twice (PostgreSQL refuses), and the first is what a reader sees.
+        """
+        first_by_key: dict[tuple[str, str], TeaserRecord] = {}
+        for teaser in teasers:
+            first_by_key.setdefault((teaser.kind, teaser.target_url), teaser)
+        if not first_by_key:
+            return
+        statement = self._insert_for(TeaserLink)
+        incoming = statement.excluded
+        upsert = statement.on_conflict_do_update(
+            index_elements=[TeaserLink.page_id, TeaserLink.kind, TeaserLink.target_url],
+            set_={
+                "position": incoming.position,
+                "title": incoming.title,
+                "summary": incoming.summary,
+                "image_alt": incoming.image_alt,
+                "last_seen": incoming.last_seen,
+                "seen_count": TeaserLink.seen_count + 1,
+            },
+        )
+        rows = [
+            {
+                "page_id": page_id,
+                "kind": teaser.kind,
+                "target_url": teaser.target_url,
+                "position": teaser.position,
+                "title": teaser.title,
+                "summary": teaser.summary,
+                "image_alt": teaser.image_alt,
+                "first_seen": seen_at,
+                "last_seen": seen_at,
+                "seen_count": 1,
+            }
+            for teaser in first_by_key.values()
+        ]
+        self._session.execute(upsert, rows)
+
+    def _count(self, model: type[Base], *where: ColumnElement[bool]) -> int:
+        """Row count of a table, optionally filtered."""
+        return self._session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _with_children(statement: Any) -> Any:
+    """Load aliases and teasers with the articles, fresh from the database.
+
+    populate_existing matters because upserts bypass the ORM: an article this session loaded
+    earlier would otherwise be returned as it was then, not as the database now holds it.
+    selectin loading works with yield_per, one extra query per batch and child table.
+    """
+    return statement.options(
+        selectinload(Article.aliases), selectinload(Article.teasers)
+    ).execution_options(populate_existing=True)
+
+
+def _stored_article(article: Article) -> StoredArticle:
+    """Copy an ORM article into the plain read model, so no ORM object leaves `storage`."""
+    return StoredArticle(
+        id=article.id,
+        canonical_url=article.canonical_url,
+        post_id=article.post_id,
+        title=article.title,
+        lede=article.lede,
+        body=article.body,
+        blocks=tuple(dict(block) for block in article.blocks),
+        dateline=article.dateline,
+        author=article.author,
+        categories=tuple(article.categories),
+        published=article.published,
+        modified=article.modified,
+        paywalled=article.paywalled,
+        extractor=article.extractor,
+        content_hash=article.content_hash,
+        raw_url=article.raw_url,
+        first_seen=article.first_seen,
+        last_seen=article.last_seen,
+        aliases=tuple(alias.url for alias in article.aliases),
+        teasers=tuple(
+            StoredTeaser(
+                kind=teaser.kind,
+                position=teaser.position,
+                target_url=teaser.target_url,
+                title=teaser.title,
+                summary=teaser.summary,
+                image_alt=teaser.image_alt,
+                first_seen=teaser.first_seen,
+                last_seen=teaser.last_seen,
+                seen_count=teaser.seen_count,
+            )
+            for teaser in article.teasers
+        ),
+    )
+
+
+def _run_summary(run: CrawlRun) -> RunSummary:
+    """A crawl run as a plain dict."""
+    return RunSummary(
+        id=run.id,
+        spider=run.spider,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+        status=run.status,
+        counts={str(name): int(value) for name, value in run.counts.items()},
+    )
