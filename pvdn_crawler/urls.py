@@ -24,7 +24,11 @@ class PageKind(Enum):
 
 
 # Query parameters that never change the document: tracking, AMP switches.
-_NOISE_PARAMS = re.compile(r"^(?:utm_\w+|amp|noamp|fbclid|gclid|mc_cid|mc_eid)$")
+# Query parameters that never change the document: tracking, AMP switches, and the share and
+# reply actions WordPress plugins add to every article link.
+_NOISE_PARAMS = re.compile(
+    r"^(?:utm_\w+|amp|noamp|fbclid|gclid|mc_cid|mc_eid|share|replytocom|nb|like_comment)$"
+)
 _LISTING_PATH = re.compile(
     r"^/(?:headlines|category|topic|tag|author)(?:/|$)"  # archives with a base
     r"|/page/\d+/?$"  # any paginated archive, with or without a base
@@ -85,6 +89,22 @@ def request_url(url: str) -> str:
     if page_kind(url) is PageKind.ARTICLE and not path.endswith("/"):
         path += "/"  # posts only: archives are linked, and served, without the slash
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, urlencode(query), ""))
+
+
+# Parameters of actions on a page (share it, reply to a comment): never a way to reach it.
+_ACTION_PARAMS = re.compile(r"^(?:share|replytocom|nb|like_comment)$")
+
+
+def alias_form(url: str) -> str:
+    """An address as worth keeping as an alias: without its `#fragment` (a place in the page)
+    and without share or reply action parameters. Tracking and AMP forms stay: they are how
+    readers and feeds reach the article."""
+    parts = urlsplit(url.split("#", 1)[0])
+    if not parts.query:
+        return urlunsplit(parts)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _ACTION_PARAMS.match(k)]  # fmt: skip
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
 def rebase(url: str, base_url: str) -> str:

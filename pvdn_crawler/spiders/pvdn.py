@@ -24,6 +24,7 @@ from pvdn_crawler.items import AliasItem, ArticleItem
 from pvdn_crawler.urls import (
     PRODUCTION_ORIGIN,
     PageKind,
+    alias_form,
     page_kind,
     request_url,
     same_site,
@@ -32,6 +33,8 @@ from pvdn_crawler.urls import (
 # Where discovery starts, relative to base_url.
 START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
 START_LISTINGS = ("/headlines/",)
+_REDIRECTS = [301, 302, 303, 307, 308]
+_MAX_HOPS = 5
 # WordPress body classes of posts, of pages and of archives.
 _POST_CLASSES = frozenset({"single", "single-post", "single-format-standard"})
 _NOT_POST_CLASSES = frozenset(
@@ -66,6 +69,7 @@ class PvdnSpider(scrapy.Spider):
         self._forms: defaultdict[str, set[str]] = defaultdict(set)
         self._stored: dict[str, str] = {}
         self._aliased: set[str] = set()
+        self._moved: dict[str, str] = {}  # request address -> where it redirected
         self._by_post_id: dict[int, str] = {}
         self._listing_pages: defaultdict[str, int] = defaultdict(int)
 
@@ -112,6 +116,9 @@ class PvdnSpider(scrapy.Spider):
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """Any HTML page: a listing is walked for links, an article cleaned and stored."""
+        if response.status in _REDIRECTS:
+            yield from self._redirect(response)
+            return
         if not isinstance(response, HtmlResponse):
             self._count("pages/not_html")
             return
@@ -154,14 +161,21 @@ class PvdnSpider(scrapy.Spider):
 
     def _article(self, response: HtmlResponse) -> Iterator[Any]:
         article = clean_html(response.body, response.url)
-        first_url = response.meta.get("redirect_urls", [response.url])[0]
+        first_url = response.url
         canonical = article.canonical_url
         if not canonical or not same_site(canonical, self.base_url):
             canonical = request_url(response.url)
         canonical = request_url(canonical)
         forms = self._forms.pop(request_url(first_url), set()) | self._forms.pop(canonical, set())
-        forms |= {first_url, response.url, *response.meta.get("redirect_urls", [])}
+        forms.add(first_url)
         aliases = sorted(f for f in forms if f != canonical)
+        if canonical in self._stored:
+            # Reached under two request addresses (a shortlink served with 200 and its
+            # canonical path): the article is stored once, the other address is an alias.
+            for form in sorted(set(aliases) - self._aliased):
+                self._aliased.add(form)
+                yield AliasItem(alias_url=form, canonical_url=canonical)
+            return
         self._aliased.update(aliases)
         self._stored[canonical] = canonical
         self._stored[request_url(first_url)] = canonical
@@ -190,9 +204,11 @@ class PvdnSpider(scrapy.Spider):
     def _follow(self, url: str) -> Iterator[scrapy.Request | AliasItem]:
         """One request per article address; a form of an article already stored this run
         becomes an alias instead of a fetch."""
+        url = alias_form(url)
         if not same_site(url, self.base_url) or page_kind(url) is not PageKind.ARTICLE:
             return
         target = request_url(url)
+        target = self._moved.get(target, target)
         stored = self._stored.get(target) or self._stored_by_shortlink(target)
         if stored is not None:
             if url != stored and url not in self._aliased:
@@ -202,7 +218,42 @@ class PvdnSpider(scrapy.Spider):
         first_sight = target not in self._forms
         self._forms[target].add(url)
         if first_sight:
-            yield scrapy.Request(target, callback=self.parse_page)
+            yield self._article_request(target)
+
+    def _article_request(self, url: str, hops: int = 0) -> scrapy.Request:
+        """Article requests handle their redirects here rather than in RedirectMiddleware:
+        a redirect to an article fetched already would be dropped as a duplicate request,
+        and with it the knowledge that the old address is an alias."""
+        return scrapy.Request(
+            url,
+            callback=self.parse_page,
+            meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS, "hops": hops},
+        )
+
+    def _redirect(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
+        location = response.headers.get("Location")
+        hops = int(response.meta.get("hops", 0)) + 1
+        if not location or hops > _MAX_HOPS:
+            self._count("redirects/abandoned")
+            return
+        target_url = alias_form(response.urljoin(location.decode("latin-1")))
+        if not same_site(target_url, self.base_url):
+            self._count("redirects/off_site")
+            return
+        source = request_url(response.url)
+        forms = self._forms.pop(source, set()) | {response.url}
+        target = request_url(target_url)
+        self._moved[source] = target
+        stored = self._stored.get(target)
+        if stored is not None:
+            for form in sorted(forms - self._aliased - {stored}):
+                self._aliased.add(form)
+                yield AliasItem(alias_url=form, canonical_url=stored)
+            return
+        first_sight = target not in self._forms
+        self._forms[target].update(forms)
+        if first_sight:
+            yield self._article_request(target, hops)
 
     def _stored_by_shortlink(self, url: str) -> str | None:
         post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")
