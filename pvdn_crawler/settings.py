@@ -7,9 +7,9 @@ BOT_NAME = "pvdn_crawler"
 SPIDER_MODULES = ["pvdn_crawler.spiders"]
 NEWSPIDER_MODULE = "pvdn_crawler.spiders"
 
-# Contact address shown in the User-Agent so the site owner can reach whoever runs the crawl.
+# Contact address the spider puts in its User-Agent ("pvdn-archive/<version> (+<url>)") so
+# the site owner can reach whoever runs the crawl: set it to your own page or mailbox.
 PVDN_CONTACT_URL = "https://github.com/pvdn-archive/pvdn-archive"
-USER_AGENT = f"pvdn-archive/0.1 (+{PVDN_CONTACT_URL})"
 
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 2

@@ -140,7 +140,14 @@ def test_only_the_mirror_was_requested(crawl: Crawl) -> None:
         )
     logs = "".join(p.read_text() for p in crawl.database.parent.glob("*.log"))
     assert "Crawled (200) <GET https://pvdntv" not in logs
-    assert not any(path.startswith("/wp-admin/") for _, path in crawl.mirror.requests)
+
+
+def test_robots_txt_obeyed(crawl: Crawl) -> None:
+    """/headlines/page/2 links an article-shaped address under a disallowed prefix."""
+    for prefix in MANIFEST["robots_disallowed"]:
+        assert not any(path.startswith(prefix) for _, path in crawl.mirror.requests), prefix
+    logs = "".join(p.read_text() for p in crawl.database.parent.glob("first.log"))
+    assert "'robotstxt/forbidden': 1" in logs
 
 
 def test_non_articles_not_stored(crawl: Crawl) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import scrapy
 from scrapy.http import HtmlResponse, XmlResponse
+from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from pvdn_crawler.items import AliasItem, ArticleItem
@@ -103,3 +104,20 @@ def test_local_mirror_base_url_sets_allowed_domains() -> None:
     spider = _spider(base_url="http://127.0.0.1:8123")
     assert spider.allowed_domains == ["127.0.0.1"]
     assert _spider().allowed_domains == ["vallartadaily.com", "www.vallartadaily.com"]
+
+
+def test_user_agent_names_the_contact_url() -> None:
+    crawler = get_crawler(PvdnSpider, {"PVDN_CONTACT_URL": "https://example.org/archive-team"})
+    spider = PvdnSpider.from_crawler(crawler)
+    assert spider.user_agent is not None
+    assert spider.user_agent.startswith("pvdn-archive/")
+    assert spider.user_agent.endswith("(+https://example.org/archive-team)")
+
+
+def test_polite_defaults() -> None:
+    settings = Settings()
+    settings.setmodule("pvdn_crawler.settings", priority="project")
+    assert settings.getbool("ROBOTSTXT_OBEY")
+    assert settings.getbool("AUTOTHROTTLE_ENABLED")
+    assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
+    assert settings.getfloat("DOWNLOAD_DELAY") >= 1.0

@@ -12,11 +12,14 @@ from collections import defaultdict
 from collections.abc import AsyncIterator, Iterator
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from importlib.metadata import PackageNotFoundError, version
+from typing import Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
+from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from cleaning import clean_html
@@ -33,6 +36,10 @@ from pvdn_crawler.urls import (
 # Where discovery starts, relative to base_url.
 START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
 START_LISTINGS = ("/headlines/",)
+try:
+    _VERSION = version("pvdn-archive")
+except PackageNotFoundError:  # running from a checkout that was not installed
+    _VERSION = "dev"
 _REDIRECTS = [301, 302, 303, 307, 308]
 _MAX_HOPS = 5
 # WordPress body classes of posts, of pages and of archives.
@@ -48,6 +55,7 @@ class PvdnSpider(scrapy.Spider):
     entries and do not store older articles)."""
 
     name = "pvdn"
+    user_agent: str | None = None
 
     def __init__(
         self,
@@ -72,6 +80,18 @@ class PvdnSpider(scrapy.Spider):
         self._moved: dict[str, str] = {}  # request address -> where it redirected
         self._by_post_id: dict[int, str] = {}
         self._listing_pages: defaultdict[str, int] = defaultdict(int)
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        # Site owners get a way to reach whoever runs the crawl: the contact URL setting goes
+        # into the User-Agent (UserAgentMiddleware prefers the spider's own attribute).
+        # A USER_AGENT given on the command line wins.
+        settings = crawler.settings
+        contact = settings.get("PVDN_CONTACT_URL")
+        if contact and (settings.getpriority("USER_AGENT") or 0) < SETTINGS_PRIORITIES["cmdline"]:
+            spider.user_agent = f"pvdn-archive/{_VERSION} (+{contact})"
+        return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots)
