@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from cleaning.generic import clean_generic
 from cleaning.metadata import read_meta
@@ -16,19 +17,32 @@ from cleaning.text_dump import clean_dump
 logger = logging.getLogger("cleaning")
 
 
-def _to_text(data: str | bytes, options: Options) -> str | CleanArticle:
-    """Decoded, repaired input, or an empty result saying why there is none."""
+@dataclass(frozen=True, slots=True)
+class _Input:
+    """Decoded, repaired input; `utf8` keeps the original bytes when they are that text."""
+
+    text: str
+    utf8: bytes | None = None
+
+
+def _prepare(data: str | bytes, options: Options) -> _Input | CleanArticle:
+    """The input as text, or an empty result saying why there is none."""
     if not isinstance(data, str | bytes | bytearray):
         raise TypeError(f"expected str or bytes, got {type(data).__name__}")
     if len(data) > options.max_bytes:
         return empty_article(f"input too large ({len(data)} > {options.max_bytes} bytes)")
+    raw: bytes | None = None
     if isinstance(data, bytes | bytearray):
-        if looks_binary(bytes(data)):
+        given = bytes(data)
+        if looks_binary(given):
             return empty_article("binary input")
-        data = decode(bytes(data))
-    if not data.strip():
+        data, plain_utf8 = decode(given)
+        raw = given if plain_utf8 else None
+    if not data or data.isspace():
         return empty_article("empty input")
-    return repair_mojibake(data.replace("\x00", ""))
+    text = repair_mojibake(data.replace("\x00", "") if "\x00" in data else data)
+    # The original bytes stand for the text only if nothing was repaired or removed.
+    return _Input(text, raw if text is data else None)
 
 
 def clean_html(
@@ -36,18 +50,18 @@ def clean_html(
 ) -> CleanArticle:
     """Clean one page's HTML. `url` is where it was fetched (makes links absolute and helps
     recognise PVDN). Never raises for bad content: an empty result carries `empty_reason`."""
-    text = _to_text(html, options)
-    if isinstance(text, CleanArticle):
-        return text
+    given = _prepare(html, options)
+    if isinstance(given, CleanArticle):
+        return given
     try:
-        return _clean_markup(text, url, options)
+        return _clean_markup(given, url, options)
     except (RecursionError, MemoryError, ValueError) as exc:
         logger.warning("cleaning %s failed: %r", url or "<html>", exc)
         return empty_article(f"extraction failed: {type(exc).__name__}")
 
 
-def _clean_markup(markup: str, url: str | None, options: Options) -> CleanArticle:
-    root = parse_html(markup)
+def _clean_markup(given: _Input, url: str | None, options: Options) -> CleanArticle:
+    root = parse_html(given.text, given.utf8)
     if root is None:
         return empty_article("unparseable HTML")
     index = PageIndex(root)
@@ -58,12 +72,12 @@ def _clean_markup(markup: str, url: str | None, options: Options) -> CleanArticl
         return clean_pvdn_page(index, container, meta, url, options.zone)
     if not options.generic_fallback:
         return empty_article("layout not recognised", canonical_url=meta.canonical_url)
-    return clean_generic(markup, index, meta, url, options.zone, site_page=site_page)
+    return clean_generic(given.text, index, meta, url, options.zone, site_page=site_page)
 
 
 def clean_text(text: str | bytes, *, options: Options = DEFAULT_OPTIONS) -> CleanArticle:
     """Clean a text dump of a PVDN page (its visible text, scraped without cleaning)."""
-    decoded = _to_text(text, options)
-    if isinstance(decoded, CleanArticle):
-        return decoded
-    return clean_dump(decoded, options.zone)
+    given = _prepare(text, options)
+    if isinstance(given, CleanArticle):
+        return given
+    return clean_dump(given.text, options.zone)
