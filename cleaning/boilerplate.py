@@ -43,6 +43,8 @@ def judge(text: str) -> Verdict | None:
         lowered = text.lower()
         if "subscri" not in lowered and "supporter" not in lowered:
             return None
+    elif not profile.PHRASE_WORDS.search(text):
+        return None
     if profile.FOLLOW_US.match(text):
         return FOLLOW_US
     if profile.TRENDING_HEADING.match(text):

@@ -116,3 +116,12 @@ VISIBLE_DATE: Final = re.compile(
     r"^(?P<month>" + "|".join(MONTHS) + r")\s+(?P<day>\d{1,2}),\s+(?P<year>\d{4})$"
 )
 SITE_TIMEZONE: Final = "America/Mexico_City"
+
+# Every boilerplate phrase above contains one of these words: a block without any of them is
+# story, and the phrase patterns need not run (most blocks of a page are story).
+PHRASE_WORDS: Final = re.compile(
+    r"follow|trending|related|you may|subscri|log ?in|sign in|password|read full|keep reading"
+    r"|continue reading|independent|respons|comment|repl|thought|scroll|vallarta|pvdn|daily"
+    r"|supporter|newsletter|>>|»|&gt;|channel|advert|sponsor|https?://",
+    re.IGNORECASE,
+)
