@@ -14,6 +14,7 @@ from lxml import etree
 
 from cleaning.nodes import MAX_DEPTH, element_text
 from cleaning.result import BlockKind, Removed
+from cleaning.story import Candidate
 from cleaning.textnorm import fold
 from cleaning.xpaths import (
     CAPTION_TAGS,
@@ -38,20 +39,21 @@ class ElementRules(Protocol):
 
 
 @dataclass(slots=True)
-class RawBlock:
-    """A block before the phrase rules run: its kind, text, source element and wrapper."""
-
-    kind: BlockKind
-    text: str
-    element: etree._Element
-    wrapper_reason: str | None = None
-
-
-@dataclass(slots=True)
 class Walk:
-    blocks: list[RawBlock] = field(default_factory=list)
+    blocks: list[Candidate] = field(default_factory=list)
     removed: list[Removed] = field(default_factory=list)
-    reasons_seen: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class _Place:
+    """Where the walker is: inside a named wrapper, inside a quote, how deep."""
+
+    wrapper: str | None = None
+    in_quote: bool = False
+    depth: int = 0
+
+    def inner(self, *, wrapper: str | None = None, in_quote: bool = False) -> _Place:
+        return _Place(wrapper or self.wrapper, in_quote or self.in_quote, self.depth + 1)
 
 
 def is_hidden(el: etree._Element) -> bool:
@@ -60,120 +62,93 @@ def is_hidden(el: etree._Element) -> bool:
 
 def walk_container(container: etree._Element, rules: ElementRules, title: str | None) -> Walk:
     """Blocks of the container in page order, with the subtrees dropped and why."""
-    walk = Walk()
-    _walk(container, walk, rules, title, wrapper=None, in_quote=False, depth=0)
-    return walk
+    walker = _Walker(rules, title)
+    walker.children(container, _Place())
+    return walker.walk
 
 
-def _drop(el: etree._Element, reason: str, walk: Walk) -> None:
-    walk.reasons_seen.add(reason)
-    text = element_text(el)
-    if text:
-        walk.removed.append(Removed(text, reason))
+class _Walker:
+    def __init__(self, rules: ElementRules, title: str | None) -> None:
+        self.rules = rules
+        self.title = fold(title) if title else None
+        self.walk = Walk()
 
+    def emit(self, kind: BlockKind, text: str, place: _Place) -> None:
+        if text:
+            self.walk.blocks.append(Candidate(kind, text, place.wrapper))
 
-def _emit(walk: Walk, kind: BlockKind, text: str, el: etree._Element, wrapper: str | None) -> None:
-    if text:
-        walk.blocks.append(RawBlock(kind, text, el, wrapper))
-
-
-def _walk(
-    el: etree._Element,
-    walk: Walk,
-    rules: ElementRules,
-    title: str | None,
-    *,
-    wrapper: str | None,
-    in_quote: bool,
-    depth: int,
-) -> None:
-    """Emit the blocks of `el`'s children; loose inline text between them makes paragraphs."""
-    pending: list[str] = [el.text or ""]
-    pending_el = el
-
-    def flush() -> None:
-        text = fold("".join(pending))
-        pending.clear()
-        _emit(walk, "quote" if in_quote else "paragraph", text, pending_el, wrapper)
-
-    for child in el:
-        if not isinstance(child.tag, str):
-            pending.append(child.tail or "")
-            continue
-        tag = child.tag.lower()
-        reason = None if depth > MAX_DEPTH else _subtree_reason(child, tag, rules)
-        if reason is not None:
-            flush()
-            _drop(child, reason, walk)
-        elif tag in INLINE_TAGS:
-            if tag == "br":
-                pending.append(" ")
-            else:
-                pending.append(element_text(child))
-            pending.append(child.tail or "")
-            continue
-        else:
-            flush()
-            _block(child, tag, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth)
-        pending.append(child.tail or "")
-    flush()
-
-
-def _subtree_reason(el: etree._Element, tag: str, rules: ElementRules) -> str | None:
-    if tag in SKIP_TAGS:
-        return "embed" if tag in {"iframe", "object", "embed", "video", "audio"} else "non-text"
-    if is_hidden(el):
-        return "hidden"
-    return rules.skip_reason(el) or boilerplate_reason(el.get("class", ""), el.get("id", ""))
-
-
-def _block(
-    el: etree._Element,
-    tag: str,
-    walk: Walk,
-    rules: ElementRules,
-    title: str | None,
-    *,
-    wrapper: str | None,
-    in_quote: bool,
-    depth: int,
-) -> None:
-    kind: BlockKind
-    if tag in HEADING_TAGS:
+    def drop(self, el: etree._Element, reason: str) -> None:
         text = element_text(el)
-        if tag == "h1" and title and fold(text) == fold(title):
-            walk.removed.append(Removed(text, "title"))
-            return
-        _emit(walk, "heading", text, el, wrapper)
-    elif tag in PARAGRAPH_TAGS:
-        if el.get("class") and "wp-caption-text" in el.get("class", ""):
-            kind = "caption"
+        if text:
+            self.walk.removed.append(Removed(text, reason))
+
+    def subtree_reason(self, el: etree._Element, tag: str) -> str | None:
+        if tag in SKIP_TAGS:
+            return "embed" if tag in {"iframe", "object", "embed", "video", "audio"} else "non-text"
+        if is_hidden(el):
+            return "hidden"
+        return self.rules.skip_reason(el) or boilerplate_reason(
+            el.get("class", ""), el.get("id", "")
+        )
+
+    def children(self, el: etree._Element, place: _Place) -> None:
+        """Emit the blocks of `el`'s children; loose inline text between them makes
+        paragraphs."""
+        pending: list[str] = [el.text or ""]
+
+        def flush() -> None:
+            text = fold("".join(pending))
+            pending.clear()
+            self.emit("quote" if place.in_quote else "paragraph", text, place)
+
+        for child in el:
+            if not isinstance(child.tag, str):
+                pending.append(child.tail or "")
+                continue
+            tag = child.tag.lower()
+            reason = None if place.depth > MAX_DEPTH else self.subtree_reason(child, tag)
+            if reason is not None:
+                flush()
+                self.drop(child, reason)
+            elif tag in INLINE_TAGS:
+                pending.append(" " if tag == "br" else element_text(child))
+            else:
+                flush()
+                self.block(child, tag, place)
+            pending.append(child.tail or "")
+        flush()
+
+    def block(self, el: etree._Element, tag: str, place: _Place) -> None:
+        if tag in HEADING_TAGS:
+            text = element_text(el)
+            if tag == "h1" and text == self.title:
+                self.walk.removed.append(Removed(text, "title"))
+            else:
+                self.emit("heading", text, place)
+        elif tag in PARAGRAPH_TAGS:
+            if any(isinstance(c.tag, str) and c.tag.lower() in _BLOCKISH for c in el):
+                # Invalid but common: a <p> wrapping divs or lists; walk it like a container.
+                self.children(el, place.inner())
+            elif "wp-caption-text" in el.get("class", ""):
+                self.emit("caption", element_text(el), place)
+            else:
+                self.emit("quote" if place.in_quote else "paragraph", element_text(el), place)
+        elif tag == "li" and el.find(".//figure") is not None:
+            # Gallery items: an image and its caption, not a list of points.
+            self.children(el, place.inner())
+        elif tag == "li":
+            self.emit("list_item", element_text(el, skip_lists=True), place)
+            for nested in el:
+                if isinstance(nested.tag, str) and nested.tag.lower() in LIST_TAGS:
+                    self.children(nested, place.inner())
+        elif tag in CAPTION_TAGS:
+            self.emit("caption", element_text(el), place)
+        elif tag == "blockquote":
+            self.children(el, place.inner(in_quote=True))
         else:
-            kind = "quote" if in_quote else "paragraph"
-        if any(isinstance(c.tag, str) and c.tag.lower() in _BLOCKISH for c in el):
-            # Invalid but common: a <p> wrapping divs or lists; walk it like a container.
-            _walk(el, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth + 1)
-        else:
-            _emit(walk, kind, element_text(el), el, wrapper)
-    elif tag == "li" and el.find(".//figure") is not None:
-        # Gallery items: an image and its caption, not a list of points.
-        _walk(el, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth + 1)
-    elif tag == "li":
-        _emit(walk, "list_item", element_text(el, skip_lists=True), el, wrapper)
-        for nested in el:
-            if isinstance(nested.tag, str) and nested.tag.lower() in LIST_TAGS:
-                _walk(
-                    nested, walk, rules, title, wrapper=wrapper, in_quote=in_quote, depth=depth + 1
-                )
-    elif tag in CAPTION_TAGS:
-        _emit(walk, "caption", element_text(el), el, wrapper)
-    elif tag == "blockquote":
-        _walk(el, walk, rules, title, wrapper=wrapper, in_quote=True, depth=depth + 1)
-    else:
-        # Containers (div, section, figure, lists, tables…): recurse; the profile may name the
-        # wrapper (an excerpt box) so its blocks can be judged together.
-        inner = rules.wrapper_reason(el)
-        _walk(el, walk, rules, title, wrapper=inner or wrapper, in_quote=in_quote, depth=depth + 1)
+            # Containers (div, section, figure, lists, tables…): recurse; the profile may name
+            # the wrapper (an excerpt box) so its blocks can be judged together.
+            self.children(el, place.inner(wrapper=self.rules.wrapper_reason(el)))
 
 
 _BLOCKISH = frozenset(

@@ -127,13 +127,13 @@ def clean_pvdn_page(
     published = meta.published
     candidates: list[Candidate] = []
     removed: list[Removed] = list(walk.removed)
-    for raw in walk.blocks:
-        date = visible_date(raw.text, tz)
+    for block in walk.blocks:
+        date = visible_date(block.text, tz)
         if date is not None and not candidates:
             published = published or date
-            removed.append(Removed(raw.text, "date line"))
+            removed.append(Removed(block.text, "date line"))
             continue
-        candidates.append(Candidate(raw.kind, raw.text, raw.wrapper_reason))
+        candidates.append(block)
 
     if published is None:
         published = _visible_header_date(index, tz)

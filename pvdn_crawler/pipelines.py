@@ -11,6 +11,7 @@ import asyncio
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
@@ -68,17 +69,8 @@ def to_record(item: ArticleItem) -> ArticleRecord:
         extractor=item.extractor,
         raw_html=item.raw_html,
         fetched_url=item.fetched_url,
-        teasers=tuple(
-            TeaserRecord(
-                kind=t.kind,
-                position=t.position,
-                target_url=t.target_url,
-                title=t.title,
-                summary=t.summary,
-                image_alt=t.image_alt,
-            )
-            for t in item.teasers
-        ),
+        # TeaserLink and TeaserRecord carry the same fields.
+        teasers=tuple(TeaserRecord(**asdict(t)) for t in item.teasers),
     )
 
 

@@ -188,14 +188,12 @@ class PvdnSpider(scrapy.Spider):
         canonical = request_url(canonical)
         forms = self._forms.pop(request_url(first_url), set()) | self._forms.pop(canonical, set())
         forms.add(first_url)
-        aliases = sorted(f for f in forms if f != canonical)
         if canonical in self._stored:
             # Reached under two request addresses (a shortlink served with 200 and its
             # canonical path): the article is stored once, the other address is an alias.
-            for form in sorted(set(aliases) - self._aliased):
-                self._aliased.add(form)
-                yield AliasItem(alias_url=form, canonical_url=canonical)
+            yield from self._new_aliases(forms, canonical)
             return
+        aliases = sorted(forms - {canonical})
         self._aliased.update(aliases)
         self._stored[canonical] = canonical
         self._stored[request_url(first_url)] = canonical
@@ -231,14 +229,21 @@ class PvdnSpider(scrapy.Spider):
         target = self._moved.get(target, target)
         stored = self._stored.get(target) or self._stored_by_shortlink(target)
         if stored is not None:
-            if url != stored and url not in self._aliased:
-                self._aliased.add(url)
-                yield AliasItem(alias_url=url, canonical_url=stored)
-            return
+            yield from self._new_aliases({url}, stored)
+        else:
+            yield from self._queue(target, {url})
+
+    def _queue(self, target: str, forms: set[str], hops: int = 0) -> Iterator[scrapy.Request]:
+        """Remember the forms that lead to `target`; request it the first time only."""
         first_sight = target not in self._forms
-        self._forms[target].add(url)
+        self._forms[target].update(forms)
         if first_sight:
-            yield self._article_request(target)
+            yield self._article_request(target, hops)
+
+    def _new_aliases(self, forms: set[str], canonical: str) -> Iterator[AliasItem]:
+        for form in sorted(forms - self._aliased - {canonical}):
+            self._aliased.add(form)
+            yield AliasItem(alias_url=form, canonical_url=canonical)
 
     def _article_request(self, url: str, hops: int = 0) -> scrapy.Request:
         """Article requests handle their redirects here rather than in RedirectMiddleware:
@@ -266,14 +271,9 @@ class PvdnSpider(scrapy.Spider):
         self._moved[source] = target
         stored = self._stored.get(target)
         if stored is not None:
-            for form in sorted(forms - self._aliased - {stored}):
-                self._aliased.add(form)
-                yield AliasItem(alias_url=form, canonical_url=stored)
-            return
-        first_sight = target not in self._forms
-        self._forms[target].update(forms)
-        if first_sight:
-            yield self._article_request(target, hops)
+            yield from self._new_aliases(forms, stored)
+        else:
+            yield from self._queue(target, forms, hops)
 
     def _stored_by_shortlink(self, url: str) -> str | None:
         post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")
