@@ -86,15 +86,20 @@ def cmd_reclean(archive: Archive, out: IO[str]) -> int:
     outcomes: Counter[str] = Counter()
     with archive.sessions() as session:
         pages = list(ArchiveRepository(session).raw_pages())
-    for canonical_url, raw_url, raw_html in pages:
-        article = clean_html(raw_html, raw_url)
+    for page in pages:
+        article = clean_html(page.raw_html, page.raw_url)
         if not article.body:
             outcomes["no story now (kept as stored)"] += 1
             continue
         item = ArticleItem.from_clean(
-            article, canonical_url=canonical_url, fetched_url=raw_url, aliases=[],
-            raw_html=raw_html,
-        )  # fmt: skip
+            article,
+            canonical_url=page.canonical_url,
+            fetched_url=page.raw_url,
+            aliases=[],
+            raw_html=page.raw_html,
+            etag=page.etag,
+            last_modified=page.last_modified,
+        )
         with archive.sessions.begin() as session:
             outcomes[ArchiveRepository(session).save_article(to_record(item), _now())] += 1
     _dump(dict(outcomes), out, indent=2)

@@ -54,6 +54,8 @@ class ArticleItem:
     empty_reason: str | None = None
     teasers: list[TeaserLink] = field(default_factory=list)
     raw_html: bytes = b""
+    etag: str | None = None
+    last_modified: str | None = None
 
     @classmethod
     def from_clean(
@@ -64,6 +66,8 @@ class ArticleItem:
         fetched_url: str,
         aliases: list[str],
         raw_html: bytes,
+        etag: str | None = None,
+        last_modified: str | None = None,
     ) -> ArticleItem:
         positions: dict[str, int] = {}
         teasers = []
@@ -101,6 +105,8 @@ class ArticleItem:
             empty_reason=article.empty_reason,
             teasers=teasers,
             raw_html=raw_html,
+            etag=etag,
+            last_modified=last_modified,
         )
 
 
@@ -115,3 +121,21 @@ class AliasItem:
 def describe(item: Any) -> str:
     """A short label for logs and drop messages."""
     return getattr(item, "canonical_url", None) or type(item).__name__
+
+
+@dataclass(frozen=True, kw_only=True)
+class NotModifiedItem:
+    """An archived article the site answered 304 Not Modified for: only its last-seen time
+    (and validators, if the answer carried new ones) change."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class GoneItem:
+    """An archived article the site now answers 404 or 410 for: marked gone, never deleted."""
+
+    url: str
+    status: int

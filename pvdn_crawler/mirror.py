@@ -7,6 +7,7 @@ with `-a base_url=<mirror>` never leaves 127.0.0.1; every request is logged with
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from dataclasses import dataclass, field
@@ -23,11 +24,19 @@ _DEFAULT_TYPE = "text/html; charset=UTF-8"
 
 @dataclass
 class Mirror:
-    """A running mirror: its origin, and the requests it has served as (host, path) pairs."""
+    """A running mirror: its origin, and the requests it has served as (host, path) pairs.
+
+    Responses carry an ETag and answer `If-None-Match` with 304, as a caching WordPress does;
+    `changed` lets a test edit a page between two crawls (path → new body), `status_of` make
+    a path answer another status (a removed article's 410).
+    """
 
     server: ThreadingHTTPServer
     thread: threading.Thread
     requests: list[tuple[str, str]] = field(default_factory=list)
+    responses: list[tuple[str, int, int]] = field(default_factory=list)  # path, status, bytes
+    changed: dict[str, bytes] = field(default_factory=dict)
+    status_of: dict[str, int] = field(default_factory=dict)  # path -> status to answer instead
 
     @property
     def origin(self) -> str:
@@ -70,15 +79,18 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
             mirror = mirror_box[0]
             mirror.requests.append((self.headers.get("Host", ""), self.path))
             route = _lookup(routes, self.path)
-            if route is None:
+            if self.path in mirror.status_of:
+                self._send(mirror.status_of[self.path], _DEFAULT_TYPE, b"", mirror)
+            elif route is None:
                 self._send(404, _DEFAULT_TYPE, (site / "404.html").read_bytes(), mirror)
             elif "redirect" in route:
+                mirror.responses.append((self.path, int(route.get("status", 301)), 0))
                 self.send_response(int(route.get("status", 301)))
                 self.send_header("Location", mirror.origin + route["redirect"])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
             elif "file" in route:
-                body = (site / route["file"]).read_bytes()
+                body = mirror.changed.get(self.path) or (site / route["file"]).read_bytes()
                 self._send(int(route.get("status", 200)), route.get("type", _DEFAULT_TYPE),
                            body, mirror)  # fmt: skip
             else:
@@ -88,8 +100,14 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
             if content_type.startswith(("text/", "application/rss", "application/xml")):
                 for origin in _ORIGINS:
                     body = body.replace(origin.encode(), mirror.origin.encode())
+            etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
+            if status == 200 and self.headers.get("If-None-Match") == etag:
+                status, body = 304, b""
+            mirror.responses.append((self.path, status, len(body)))
             self.send_response(status)
             self.send_header("Content-Type", content_type)
+            if status in (200, 304):
+                self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)

@@ -30,3 +30,13 @@ ITEM_PIPELINES = {
 PVDN_DATABASE_URL = None
 PVDN_COMMIT_EVERY = 50
 LOG_LEVEL = "INFO"
+
+COMMANDS_MODULE = "pvdn_crawler.commands"
+EXTENSIONS = {"pvdn_crawler.extensions.RunHealth": 500}
+# Incremental runs: conditional requests and early listing stops from what the archive knows
+# (`-a full=1` ignores it for one run).
+PVDN_INCREMENTAL = True
+# Exit non-zero when more than this share of article pages fell back to the generic extractor,
+# or when more requests than this failed.
+PVDN_MAX_GENERIC_SHARE = 0.3
+PVDN_MAX_ERRORS = 25

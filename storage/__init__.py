@@ -3,10 +3,14 @@
 The crawler's whole view of storage::
 
     engine = make_engine(database_url())
-    upgrade_schema(engine)
-    factory = session_factory(engine)
-    with factory.begin() as session:
-        outcome = ArchiveRepository(session).save_article(record, seen_at=now)
+    with writer_lock(engine):  # ArchiveBusyError at once if another crawl is writing
+        upgrade_schema(engine)
+        factory = session_factory(engine)
+        with factory.begin() as session:
+            known = ArchiveRepository(session).known_pages()  # for conditional requests
+        ...
+        with factory.begin() as session:
+            outcome = ArchiveRepository(session).save_article(record, seen_at=now)
 
 `storage` imports neither Scrapy nor `cleaning`: records are plain dataclasses the caller fills.
 """
@@ -18,12 +22,16 @@ from storage.engine import (
     session_factory,
     upgrade_schema,
 )
-from storage.errors import RunNotFoundError, StorageError
+from storage.errors import ArchiveBusyError, RunNotFoundError, StorageError
+from storage.locking import writer_lock
 from storage.records import (
     ArchiveStats,
     ArticleRecord,
+    KnownPage,
+    RawPage,
     RunSummary,
     StoredArticle,
+    StoredRevision,
     StoredTeaser,
     TeaserRecord,
 )
@@ -31,18 +39,23 @@ from storage.repository import ArchiveRepository, SaveOutcome
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "ArchiveBusyError",
     "ArchiveRepository",
     "ArchiveStats",
     "ArticleRecord",
+    "KnownPage",
+    "RawPage",
     "RunNotFoundError",
     "RunSummary",
     "SaveOutcome",
     "StorageError",
     "StoredArticle",
+    "StoredRevision",
     "StoredTeaser",
     "TeaserRecord",
     "database_url",
     "make_engine",
     "session_factory",
     "upgrade_schema",
+    "writer_lock",
 ]

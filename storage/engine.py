@@ -111,8 +111,11 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade_schema(engine: Engine) -> None:
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     """Bring the database to the newest migration (`alembic upgrade head`); a no-op when it is.
+
+    `revision` stops at an older migration instead, for tests of a later migration's upgrade
+    of existing data. Run it under `writer_lock`: a migration is a write like any other.
 
     The engine's own connection is handed to Alembic, so this works for any URL, including an
     SQLite file this process already has open. On SQLite, foreign keys are switched off for the
@@ -129,7 +132,7 @@ def upgrade_schema(engine: Engine) -> None:
         try:
             with connection.begin():
                 config.attributes["connection"] = connection
-                command.upgrade(config, "head")
+                command.upgrade(config, revision)
                 if sqlite:
                     _check_sqlite_foreign_keys(connection)
         finally:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-__all__ = ["RunNotFoundError", "StorageError"]
+__all__ = ["ArchiveBusyError", "RunNotFoundError", "StorageError"]
 
 
 class StorageError(Exception):
@@ -11,3 +11,11 @@ class StorageError(Exception):
 
 class RunNotFoundError(StorageError, LookupError):
     """A crawl run id that the database does not hold (finishing a run never started)."""
+
+
+class ArchiveBusyError(StorageError):
+    """Another process holds the archive's writer lock (see `storage.locking.writer_lock`).
+
+    Raised at once rather than after a wait: a scheduled crawl that finds the previous one
+    still running should skip its turn, not queue up behind it and then redo the same pages.
+    """

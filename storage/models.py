@@ -24,10 +24,21 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    func,
+    select,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
-__all__ = ["Article", "ArticleAlias", "Base", "CrawlRun", "TeaserLink", "UTCDateTime", "ZlibBytes"]
+__all__ = [
+    "Article",
+    "ArticleAlias",
+    "ArticleRevision",
+    "Base",
+    "CrawlRun",
+    "TeaserLink",
+    "UTCDateTime",
+    "ZlibBytes",
+]
 
 # Named constraints: Alembic's batch mode on SQLite rebuilds tables and can only drop or alter a
 # constraint it can name, and PostgreSQL then gets the same predictable names.
@@ -104,12 +115,48 @@ class Base(DeclarativeBase):
     }
 
 
+class ArticleRevision(Base):
+    """One version of an article's cleaned content: number 1 when first stored, +1 per change.
+
+    A copy of the content columns of `Article` as they were when the version was captured;
+    the latest revision always equals the article's current content. Defined before `Article`
+    because `Article.revision_count` counts these rows in SQL.
+    """
+
+    __tablename__ = "article_revisions"
+    __table_args__ = (UniqueConstraint("article_id", "number"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The unique (article_id, number) index also serves lookups by article_id alone.
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
+    number: Mapped[int]
+    content_hash: Mapped[str]
+    title: Mapped[str | None]
+    lede: Mapped[str | None]
+    body: Mapped[str]
+    blocks: Mapped[list[Any]]
+    dateline: Mapped[str | None]
+    author: Mapped[str | None]
+    categories: Mapped[list[Any]]
+    published: Mapped[datetime | None]
+    modified: Mapped[datetime | None]
+    paywalled: Mapped[bool]
+    extractor: Mapped[str]
+    captured_at: Mapped[datetime]
+
+    article: Mapped[Article] = relationship(back_populates="revisions")
+
+
 class Article(Base):
     """One article, identified by its canonical URL, holding its latest cleaned content.
 
     `content_hash` is `ArticleRecord.content_hash` of the stored content; `raw_html` is the page
     that produced that content (compressed by `ZlibBytes`), fetched from `raw_url`.
     `first_seen` / `last_seen` are crawl times, not publication times.
+
+    `etag` / `last_modified` are the HTTP validators of the latest answer, as received, for the
+    next conditional request. `gone_at` is when a fetch first answered 404/410 (`gone_status`
+    the latest such status); the article itself is kept, and both clear when the page answers.
     """
 
     __tablename__ = "articles"
@@ -134,9 +181,26 @@ class Article(Base):
     raw_url: Mapped[str]
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    gone_at: Mapped[datetime | None]
+    gone_status: Mapped[int | None]
+
+    # Counted by the database in the article's own SELECT (no query per article); deferred so
+    # that only reads which report it (`_with_children` in the repository) pay for it.
+    revision_count: Mapped[int] = column_property(
+        select(func.count(ArticleRevision.id))
+        .where(ArticleRevision.article_id == id)
+        .correlate_except(ArticleRevision)
+        .scalar_subquery(),
+        deferred=True,
+    )
 
     aliases: Mapped[list[ArticleAlias]] = relationship(
         back_populates="article", passive_deletes=True, order_by="ArticleAlias.url"
+    )
+    revisions: Mapped[list[ArticleRevision]] = relationship(
+        back_populates="article", passive_deletes=True, order_by=ArticleRevision.number
     )
     teasers: Mapped[list[TeaserLink]] = relationship(
         back_populates="page",

@@ -1,8 +1,9 @@
 """Plain values that cross the storage boundary, in both directions.
 
 The crawler fills `ArticleRecord` and `TeaserRecord`; the repository answers with
-`StoredArticle` and `StoredTeaser`. None of them is an ORM object, so nothing outside `storage`
-can lazy-load, flush or hold a session by accident, and the crawler never imports SQLAlchemy.
+`StoredArticle`, `StoredTeaser`, `StoredRevision` and `KnownPage`. None of them is an ORM
+object, so nothing outside `storage` can lazy-load, flush or hold a session by accident, and
+the crawler never imports SQLAlchemy.
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from typing import Any, TypedDict
 __all__ = [
     "ArchiveStats",
     "ArticleRecord",
+    "KnownPage",
     "RunSummary",
     "StoredArticle",
+    "StoredRevision",
     "StoredTeaser",
     "TeaserRecord",
 ]
@@ -62,6 +65,9 @@ class ArticleRecord:
     raw_html: the page bytes as downloaded, kept so the archive can be re-cleaned later.
     fetched_url: the URL the bytes were downloaded from (may differ from canonical_url).
     teasers: the page's trending / related links, in page order.
+    etag, last_modified: the response's `ETag` and `Last-Modified` headers exactly as received
+        (None when absent), sent back as `If-None-Match` / `If-Modified-Since` next time. They
+        describe the response, not the story, so they are not part of `content_hash`.
     """
 
     canonical_url: str
@@ -81,6 +87,8 @@ class ArticleRecord:
     raw_html: bytes
     fetched_url: str
     teasers: tuple[TeaserRecord, ...]
+    etag: str | None = None
+    last_modified: str | None = None
 
     def __post_init__(self) -> None:
         """Fail at the boundary, naming the field, rather than deep inside an upsert."""
@@ -140,6 +148,11 @@ class StoredArticle:
 
     Datetimes are timezone-aware UTC. `aliases` are sorted; `teasers` are ordered by kind, then
     position, which is the order a page showed each list in when last seen.
+
+    etag, last_modified: the validators of the latest 200 or 304 answer (None if it sent none).
+    gone_at, gone_status: when a fetch first answered 404/410 and the latest such status; both
+        None while the page answers (a later save or `touch` clears them).
+    revision_count: how many versions of the content `revisions()` holds (1 for a new article).
     """
 
     id: int
@@ -162,6 +175,58 @@ class StoredArticle:
     last_seen: datetime
     aliases: tuple[str, ...]
     teasers: tuple[StoredTeaser, ...]
+    etag: str | None = None
+    last_modified: str | None = None
+    gone_at: datetime | None = None
+    gone_status: int | None = None
+    revision_count: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class StoredRevision:
+    """One version of an article's cleaned content, as first captured.
+
+    number: 1 for the content the article was first stored with, then one more per change.
+    captured_at: the crawl time the version was first seen (for versions archived before
+        revisions were kept, the article's `first_seen`).
+    The other fields are those of `StoredArticle`; raw HTML is kept only for the latest version.
+    """
+
+    id: int
+    article_id: int
+    number: int
+    content_hash: str
+    title: str | None
+    lede: str | None
+    body: str
+    blocks: tuple[dict[str, str], ...]
+    dateline: str | None
+    author: str | None
+    categories: tuple[str, ...]
+    published: datetime | None
+    modified: datetime | None
+    paywalled: bool
+    extractor: str
+    captured_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPage:
+    """What a crawler needs to re-fetch an archived article conditionally, or to skip it.
+
+    canonical_url: the article the URL belongs to (also for alias URLs).
+    etag, last_modified: validators for `If-None-Match` / `If-Modified-Since`, or None.
+    last_seen: the last crawl time the page answered (200 or 304).
+    modified: the article's own modification date, when the page states one.
+    gone: the page's latest fetches answered 404/410 (`mark_gone`) and it has not answered since.
+    """
+
+    canonical_url: str
+    etag: str | None
+    last_modified: str | None
+    last_seen: datetime
+    modified: datetime | None
+    gone: bool
 
 
 class RunSummary(TypedDict):
@@ -176,12 +241,30 @@ class RunSummary(TypedDict):
 
 
 class ArchiveStats(TypedDict):
-    """What the archive holds, for a status command or a crawl summary."""
+    """What the archive holds, for a status command or a crawl summary.
+
+    gone: articles whose page answered 404/410 and has not answered since (kept, not deleted).
+    revisions: content versions of all articles together (at least one per article).
+    """
 
     articles: int
     aliases: int
     teaser_links: int
     paywalled: int
+    gone: int
+    revisions: int
     by_extractor: dict[str, int]
     runs: int
     last_run: RunSummary | None
+
+
+@dataclass(frozen=True)
+class RawPage:
+    """A stored page as fetched, for re-cleaning: where it came from, its bytes, and the
+    HTTP validators it was served with."""
+
+    canonical_url: str
+    raw_url: str
+    raw_html: bytes
+    etag: str | None = None
+    last_modified: str | None = None

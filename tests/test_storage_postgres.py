@@ -29,8 +29,8 @@ pytestmark = pytest.mark.skipif(
 
 
 @pytest.fixture
-def engine() -> Iterator[Engine]:
-    """A migrated archive in a fresh schema of the given database, dropped afterwards."""
+def blank_engine() -> Iterator[Engine]:
+    """A fresh, empty schema of the given database, not migrated, dropped afterwards."""
     schema = f"pvdn_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     try:
@@ -41,7 +41,6 @@ def engine() -> Iterator[Engine]:
         )
         engine = make_engine(url.render_as_string(hide_password=False))
         try:
-            upgrade_schema(engine)
             yield engine
         finally:
             engine.dispose()
@@ -52,16 +51,26 @@ def engine() -> Iterator[Engine]:
 
 
 @pytest.fixture
+def engine(blank_engine: Engine) -> Engine:
+    """A migrated archive in a fresh schema of the given database, dropped afterwards."""
+    upgrade_schema(blank_engine)
+    return blank_engine
+
+
+@pytest.fixture
 def factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions on the test schema."""
     return session_factory(engine)
 
 
-# The same tests as on SQLite; they take `engine` / `factory` from this module's fixtures.
+# The same tests as on SQLite; they take `engine` / `factory` / `blank_engine` from this module.
 test_migrations_create_the_schema_at_head = suite.test_migrations_create_the_schema_at_head
 test_second_upgrade_is_a_no_op = suite.test_second_upgrade_is_a_no_op
 test_migrated_schema_matches_the_models = suite.test_migrated_schema_matches_the_models
 test_deleting_an_article_cascades = suite.test_deleting_an_article_cascades
+test_migration_0002_upgrades_an_archive_of_0001 = (
+    suite.test_migration_0002_upgrades_an_archive_of_0001
+)
 test_naive_datetimes_are_refused = suite.test_naive_datetimes_are_refused
 test_save_reports_new_unchanged_changed = suite.test_save_reports_new_unchanged_changed
 test_reads_in_one_session_see_the_latest_save = suite.test_reads_in_one_session_see_the_latest_save
@@ -80,4 +89,24 @@ test_finishing_an_unknown_run_is_an_error = suite.test_finishing_an_unknown_run_
 test_repository_never_commits = suite.test_repository_never_commits
 test_failure_inside_a_transaction_leaves_nothing_behind = (
     suite.test_failure_inside_a_transaction_leaves_nothing_behind
+)
+test_revisions_are_numbered_per_change = suite.test_revisions_are_numbered_per_change
+test_validators_are_stored_on_every_outcome = suite.test_validators_are_stored_on_every_outcome
+test_known_pages_cover_canonical_urls_and_aliases = (
+    suite.test_known_pages_cover_canonical_urls_and_aliases
+)
+test_touch_records_a_not_modified_answer = suite.test_touch_records_a_not_modified_answer
+test_mark_gone_keeps_the_first_time_and_a_save_clears_it = (
+    suite.test_mark_gone_keeps_the_first_time_and_a_save_clears_it
+)
+test_naive_times_are_refused_by_touch_and_mark_gone = (
+    suite.test_naive_times_are_refused_by_touch_and_mark_gone
+)
+# The advisory lock is per database, so these would collide with a crawl writing to the same
+# database at the time; the test database is meant for tests only.
+test_writer_lock_excludes_other_processes_until_sigkill = (
+    suite.test_writer_lock_excludes_other_processes_until_sigkill
+)
+test_writer_lock_is_released_when_the_block_ends = (
+    suite.test_writer_lock_is_released_when_the_block_ends
 )

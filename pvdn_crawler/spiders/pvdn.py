@@ -9,11 +9,11 @@ Extraction is `cleaning`'s job and storage the pipelines'; this module only rout
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator
-from datetime import date, datetime
+from collections.abc import AsyncIterator, Iterator, Mapping
+from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, Self
+from typing import TYPE_CHECKING, Any, Self
 from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
@@ -23,7 +23,7 @@ from scrapy.settings import SETTINGS_PRIORITIES
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from cleaning import clean_html
-from pvdn_crawler.items import AliasItem, ArticleItem
+from pvdn_crawler.items import AliasItem, ArticleItem, GoneItem, NotModifiedItem
 from pvdn_crawler.urls import (
     PRODUCTION_ORIGIN,
     PageKind,
@@ -36,11 +36,17 @@ from pvdn_crawler.urls import (
 # Where discovery starts, relative to base_url.
 START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
 START_LISTINGS = ("/headlines/",)
+if TYPE_CHECKING:
+    from storage.records import KnownPage
+
 try:
     _VERSION = version("pvdn-archive")
 except PackageNotFoundError:  # running from a checkout that was not installed
     _VERSION = "dev"
 _REDIRECTS = [301, 302, 303, 307, 308]
+_GONE = [404, 410]
+# Statuses an article request handles itself: redirects, Not Modified, gone.
+_ANSWERS = [*_REDIRECTS, 304, *_GONE]
 _MAX_HOPS = 5
 # WordPress body classes of posts, of pages and of archives.
 _POST_CLASSES = frozenset({"single", "single-post", "single-format-standard"})
@@ -52,7 +58,13 @@ _NOT_POST_CLASSES = frozenset(
 class PvdnSpider(scrapy.Spider):
     """Arguments: `base_url` (default the production site; a local mirror works the same),
     `max_pages` (listing pages per archive), `since` (YYYY-MM-DD: skip older feed and sitemap
-    entries and do not store older articles)."""
+    entries and do not store older articles), `full` (1: ignore what the archive knows).
+
+    `known` is filled by the archive pipeline when the spider opens: every stored article by
+    canonical URL and alias, with its HTTP validators and last-seen time. With it, a run after
+    the first asks for articles conditionally, skips feed and sitemap entries not updated since
+    they were last seen, and stops walking a listing whose articles are all known.
+    """
 
     name = "pvdn"
     user_agent: str | None = None
@@ -62,6 +74,7 @@ class PvdnSpider(scrapy.Spider):
         base_url: str = PRODUCTION_ORIGIN,
         max_pages: str | int | None = None,
         since: str | None = None,
+        full: str | bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -74,6 +87,9 @@ class PvdnSpider(scrapy.Spider):
         self.allowed_domains = [host] if local else sorted({bare, f"www.{bare}"})
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.since = date.fromisoformat(since) if since else None
+        self.full = str(full).lower() in {"1", "true", "yes"}
+        self.known: Mapping[str, KnownPage] = {}
+        self._exhausted: set[str] = set()
         self._forms: defaultdict[str, set[str]] = defaultdict(set)
         self._stored: dict[str, str] = {}
         self._aliased: set[str] = set()
@@ -121,7 +137,7 @@ class PvdnSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield scrapy.Request(loc, callback=self.parse_sitemap)
-            elif not self._older_than_since(entry.get("lastmod")):
+            elif not self._skip_dated(loc, entry.get("lastmod")):
                 yield from self._follow(loc)
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
@@ -131,13 +147,28 @@ class PvdnSpider(scrapy.Spider):
         for item in response.xpath("//item | //*[local-name()='entry']"):
             link = item.xpath("link/text() | *[local-name()='link']/@href").get()
             published = item.xpath("pubDate/text() | *[local-name()='updated']/text()").get()
-            if link and not self._older_than_since(published):
+            if link and not self._skip_dated(link.strip(), published):
                 yield from self._follow(link.strip())
 
     def parse_page(self, response: Response) -> Iterator[Any]:
         """Any HTML page: a listing is walked for links, an article cleaned and stored."""
         if response.status in _REDIRECTS:
             yield from self._redirect(response)
+            return
+        if response.status == 304:
+            self._count("articles/not_modified")
+            yield NotModifiedItem(
+                url=response.url,
+                etag=_header(response, "ETag"),
+                last_modified=_header(response, "Last-Modified"),
+            )
+            return
+        if response.status in _GONE:
+            if self._known(response.url) is not None:
+                self._count("articles/gone")
+                yield GoneItem(url=response.url, status=response.status)
+            else:
+                self._count("articles/missing")
             return
         if not isinstance(response, HtmlResponse):
             self._count("pages/not_html")
@@ -162,25 +193,30 @@ class PvdnSpider(scrapy.Spider):
         return by_url
 
     def _walk_listing(self, response: HtmlResponse) -> Iterator[scrapy.Request | AliasItem]:
-        archive = response.url.split("/page/")[0].rstrip("/")
+        archive = _archive_of(response.url)
         self._listing_pages[archive] += 1
-        for href in response.xpath("//a/@href").getall():
-            url = response.urljoin(href.strip())
-            if not same_site(url, self.base_url):
-                continue
-            kind = page_kind(url)
-            if kind is PageKind.ARTICLE:
-                yield from self._follow(url)
-            elif kind is PageKind.LISTING and self._may_walk(url):
+        links = [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
+        links = [url for url in links if same_site(url, self.base_url)]
+        articles = [url for url in links if page_kind(url) is PageKind.ARTICLE]
+        if articles and self.known and not self.full and all(map(self._known, articles)):
+            # Listings run newest first: a page of known articles means the rest are too.
+            self._exhausted.add(archive)
+            self._count("listings/stopped_at_known")
+        for url in articles:
+            yield from self._follow(url)
+        for url in links:
+            if page_kind(url) is PageKind.LISTING and self._may_walk(url):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
 
     def _may_walk(self, url: str) -> bool:
-        if self.max_pages is None:
-            return True
-        return self._listing_pages[url.split("/page/", maxsplit=1)[0].rstrip("/")] < self.max_pages
+        archive = _archive_of(url)
+        if archive in self._exhausted and "/page/" in url:
+            return False
+        return self.max_pages is None or self._listing_pages[archive] < self.max_pages
 
     def _article(self, response: HtmlResponse) -> Iterator[Any]:
         article = clean_html(response.body, response.url)
+        self._count(f"extractor/{article.extractor}")
         first_url = response.url
         canonical = article.canonical_url
         if not canonical or not same_site(canonical, self.base_url):
@@ -208,6 +244,8 @@ class PvdnSpider(scrapy.Spider):
             fetched_url=response.url,
             aliases=aliases,
             raw_html=response.body,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
         )
         for teaser in article.teasers:
             if teaser.url:
@@ -252,8 +290,24 @@ class PvdnSpider(scrapy.Spider):
         return scrapy.Request(
             url,
             callback=self.parse_page,
-            meta={"dont_redirect": True, "handle_httpstatus_list": _REDIRECTS, "hops": hops},
+            headers=self._conditions(url),
+            meta={"dont_redirect": True, "handle_httpstatus_list": _ANSWERS, "hops": hops},
         )
+
+    def _conditions(self, url: str) -> dict[str, str]:
+        """If-None-Match / If-Modified-Since from what the archive stored for this page."""
+        page = None if self.full else self._known(url)
+        if page is None or page.gone:
+            return {}
+        headers = {}
+        if page.etag:
+            headers["If-None-Match"] = page.etag
+        if page.last_modified:
+            headers["If-Modified-Since"] = page.last_modified
+        return headers
+
+    def _known(self, url: str) -> KnownPage | None:
+        return self.known.get(url) or self.known.get(request_url(url))
 
     def _redirect(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
         location = response.headers.get("Location")
@@ -279,24 +333,43 @@ class PvdnSpider(scrapy.Spider):
         post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")
         return self._by_post_id.get(int(post_id)) if post_id.isdigit() else None
 
-    def _older_than_since(self, stamp: str | None) -> bool:
-        if self.since is None or not stamp:
+    def _skip_dated(self, url: str, stamp: str | None) -> bool:
+        """A feed or sitemap entry older than `since`, or not updated since the archive last
+        saw the article, needs no request."""
+        when = _parse_stamp(stamp.strip()) if stamp else None
+        if when is None:
             return False
-        when = _parse_stamp(stamp.strip())
-        return when is not None and when < self.since
+        if self.since is not None and when.date() < self.since:
+            return True
+        page = None if self.full else self._known(url)
+        if page is not None and not page.gone and when <= page.last_seen:
+            self._count("articles/skipped_unchanged_by_date")
+            return True
+        return False
 
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"pvdn/{key}")
 
 
-def _parse_stamp(stamp: str) -> date | None:
-    """A feed's RFC 822 date or a sitemap's ISO date."""
+def _parse_stamp(stamp: str) -> datetime | None:
+    """A feed's RFC 822 date or a sitemap's ISO date, as an aware datetime (UTC if the stamp
+    carries no offset)."""
     try:
-        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).date()
+        parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
-        pass
-    try:
-        return parsedate_to_datetime(stamp).date()
-    except (TypeError, ValueError):
-        return None
+        try:
+            parsed = parsedate_to_datetime(stamp)
+        except (TypeError, ValueError):
+            return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _archive_of(url: str) -> str:
+    """The archive a listing page belongs to: its address without `/page/N`."""
+    return url.split("/page/", maxsplit=1)[0].rstrip("/")
+
+
+def _header(response: Response, name: str) -> str | None:
+    value = response.headers.get(name)
+    return value.decode("latin-1") if value else None

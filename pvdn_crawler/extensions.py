@@ -1,0 +1,126 @@
+"""RunHealth: judges a finished crawl for cron, logs one summary line, sets the exit status.
+
+`scrapy crawl` alone exits 0 even when the site was unreachable or every page fell back to the
+generic extractor (a redesign). This extension turns the run's figures into a verdict and an
+exit status that the project's `crawl` command returns:
+
+    0 ok · 1 the crawl did not finish · 2 another crawl holds the archive · 3 site unreachable
+    4 layout drift (too many pages on the generic extractor) · 5 too many errors
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import signals
+from scrapy.crawler import Crawler
+from scrapy.statscollectors import StatsCollector
+
+logger = logging.getLogger(__name__)
+
+EXIT_STATUS = {
+    "ok": 0,
+    "unfinished": 1,
+    "archive busy": 2,
+    "site unreachable": 3,
+    "layout drift": 4,
+    "too many errors": 5,
+}
+
+
+@dataclass(frozen=True)
+class Figures:
+    """What a run did, from the crawl's stats."""
+
+    new: int
+    changed: int
+    unchanged: int
+    not_modified: int
+    gone: int
+    failed: int
+    requests: int
+    responses: int
+    articles_parsed: int
+    generic: int
+    duration: float
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any], duration: float) -> Figures:
+        def n(key: str) -> int:
+            return int(stats.get(key, 0) or 0)
+
+        return cls(
+            new=n("pvdn/stored/new"),
+            changed=n("pvdn/stored/changed"),
+            unchanged=n("pvdn/stored/unchanged"),
+            not_modified=n("pvdn/stored/not_modified"),
+            gone=n("pvdn/stored/gone"),
+            # Requests given up on after retries, error answers nobody handled, spider bugs.
+            failed=n("retry/max_reached")
+            + n("httperror/response_ignored_count")
+            + n("spider_exceptions/count"),
+            requests=n("downloader/request_count"),
+            responses=n("downloader/response_count"),
+            articles_parsed=n("pvdn/pages/article"),
+            generic=n("pvdn/extractor/generic"),
+            duration=duration,
+        )
+
+    def line(self, verdict: str) -> str:
+        return (
+            f"pvdn run {verdict}: new={self.new} changed={self.changed} "
+            f"unchanged={self.unchanged} not_modified={self.not_modified} gone={self.gone} "
+            f"failed={self.failed} requests={self.requests} duration={self.duration:.1f}s"
+        )
+
+
+def verdict(reason: str, figures: Figures, max_generic_share: float, max_errors: int) -> str:
+    """The run's verdict, most serious first."""
+    if reason == "archive_busy":
+        return "archive busy"
+    if figures.responses == 0:
+        return "site unreachable"
+    if reason != "finished":
+        return "unfinished"
+    if figures.articles_parsed and figures.generic / figures.articles_parsed > max_generic_share:
+        return "layout drift"
+    if figures.failed > max_errors:
+        return "too many errors"
+    return "ok"
+
+
+class RunHealth:
+    """Settings: `PVDN_MAX_GENERIC_SHARE` (default 0.3: a larger share of article pages parsed
+    by the generic extractor means the layout changed), `PVDN_MAX_ERRORS` (default 25)."""
+
+    def __init__(self, stats: StatsCollector, max_generic_share: float, max_errors: int) -> None:
+        self.stats = stats
+        self.max_generic_share = max_generic_share
+        self.max_errors = max_errors
+        self.started = time.monotonic()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RunHealth:
+        assert crawler.stats is not None
+        settings = crawler.settings
+        extension = cls(
+            crawler.stats,
+            settings.getfloat("PVDN_MAX_GENERIC_SHARE", 0.3),
+            settings.getint("PVDN_MAX_ERRORS", 25),
+        )
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        return extension
+
+    def spider_opened(self) -> None:
+        self.started = time.monotonic()
+
+    def spider_closed(self, reason: str) -> None:
+        figures = Figures.from_stats(self.stats.get_stats(), time.monotonic() - self.started)
+        judged = verdict(reason, figures, self.max_generic_share, self.max_errors)
+        self.stats.set_value("pvdn/verdict", judged)
+        self.stats.set_value("pvdn/exit_status", EXIT_STATUS[judged])
+        logger.log(logging.INFO if judged == "ok" else logging.ERROR, figures.line(judged))
