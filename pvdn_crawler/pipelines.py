@@ -138,16 +138,16 @@ class ArchivePipeline:
             self.stats.set_value("pvdn/archive_busy", 1)
             raise CloseSpider("archive_busy") from exc
         spider = self._crawler.spider if self._crawler else None
-        if spider is not None and hasattr(spider, "known"):
-            spider.known = known
+        if spider is not None and hasattr(spider, "known") and hasattr(spider, "trust_known"):
+            spider.known, spider.trust_known = known
         logger.info(
             "archiving into %s (run %s, %d known addresses)",
             self._engine.url if self._engine else "?",
             self._run_id,
-            len(known),
+            len(known[0]),
         )
 
-    def _open(self) -> Mapping[str, KnownPage]:
+    def _open(self) -> tuple[Mapping[str, KnownPage], bool]:
         """Take the writer lock first (before migrations too), then open the run."""
         self._engine = make_engine(self.url)
         try:
@@ -160,8 +160,12 @@ class ArchivePipeline:
         self._sessions = session_factory(self._engine)
         with self._sessions.begin() as session:
             repository = ArchiveRepository(session)
+            # After a run that did not finish well, the archive may miss what lies behind
+            # known pages: the spider then still asks conditionally but walks everything.
+            last = repository.last_run()
+            trusted = last is not None and last["status"] == "ok"
             self._run_id = repository.start_run(self.spider_name, _now())
-            return repository.known_pages() if self.incremental else {}
+            return (repository.known_pages() if self.incremental else {}), trusted
 
     async def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleItem | AliasItem | NotModifiedItem | GoneItem):

@@ -334,9 +334,7 @@ class ArchiveRepository:
             .group_by(Article.extractor)
             .order_by(Article.extractor)
         ).all()
-        latest = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)
-        # populate_existing: `finish_run` updates in SQL, so a run loaded earlier may be stale.
-        last_run = self._session.scalars(latest.execution_options(populate_existing=True)).first()
+        last_run = self.last_run()
         return ArchiveStats(
             articles=self._count(Article),
             aliases=self._count(ArticleAlias),
@@ -346,8 +344,15 @@ class ArchiveRepository:
             revisions=self._count(ArticleRevision),
             by_extractor={name: int(count) for name, count in by_extractor},
             runs=self._count(CrawlRun),
-            last_run=None if last_run is None else _run_summary(last_run),
+            last_run=last_run,
         )
+
+    def last_run(self) -> RunSummary | None:
+        """The latest crawl run, whatever its status ("running" if it never finished)."""
+        latest = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)
+        # populate_existing: `finish_run` updates in SQL, so a run loaded earlier may be stale.
+        run = self._session.scalars(latest.execution_options(populate_existing=True)).first()
+        return None if run is None else _run_summary(run)
 
     # ---- helpers ------------------------------------------------------------------------------
 

@@ -62,8 +62,9 @@ class PvdnSpider(scrapy.Spider):
 
     `known` is filled by the archive pipeline when the spider opens: every stored article by
     canonical URL and alias, with its HTTP validators and last-seen time. With it, a run after
-    the first asks for articles conditionally, skips feed and sitemap entries not updated since
-    they were last seen, and stops walking a listing whose articles are all known.
+    the first asks for articles conditionally; when the previous run also finished well
+    (`trust_known`), it skips feed and sitemap entries not updated since they were last seen
+    and stops walking a listing whose articles are all known.
     """
 
     name = "pvdn"
@@ -89,6 +90,7 @@ class PvdnSpider(scrapy.Spider):
         self.since = date.fromisoformat(since) if since else None
         self.full = str(full).lower() in {"1", "true", "yes"}
         self.known: Mapping[str, KnownPage] = {}
+        self.trust_known = False
         self._exhausted: set[str] = set()
         self._forms: defaultdict[str, set[str]] = defaultdict(set)
         self._stored: dict[str, str] = {}
@@ -198,7 +200,7 @@ class PvdnSpider(scrapy.Spider):
         links = [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
         links = [url for url in links if same_site(url, self.base_url)]
         articles = [url for url in links if page_kind(url) is PageKind.ARTICLE]
-        if articles and self.known and not self.full and all(map(self._known, articles)):
+        if articles and self._shortcuts() and all(map(self._known, articles)):
             # Listings run newest first: a page of known articles means the rest are too.
             self._exhausted.add(archive)
             self._count("listings/stopped_at_known")
@@ -306,6 +308,11 @@ class PvdnSpider(scrapy.Spider):
             headers["If-Modified-Since"] = page.last_modified
         return headers
 
+    def _shortcuts(self) -> bool:
+        """Whether to skip by what the archive knows (not on full runs, nor after a run that
+        was killed or failed: the pages behind known ones may never have been fetched)."""
+        return bool(self.known) and self.trust_known and not self.full
+
     def _known(self, url: str) -> KnownPage | None:
         return self.known.get(url) or self.known.get(request_url(url))
 
@@ -341,7 +348,7 @@ class PvdnSpider(scrapy.Spider):
             return False
         if self.since is not None and when.date() < self.since:
             return True
-        page = None if self.full else self._known(url)
+        page = self._known(url) if self._shortcuts() else None
         if page is not None and not page.gone and when <= page.last_seen:
             self._count("articles/skipped_unchanged_by_date")
             return True
