@@ -98,6 +98,9 @@ class ArchiveRepository:
         content (what re-cleaning needs), and rewriting ~10 KB of compressed HTML on every visit
         would only record a new trending list, which the teaser rows already record.
 
+        A record behind a subscriber wall (`paywalled`) never replaces a stored story that was
+        not: it counts as "unchanged", so the archive keeps the full text.
+
         Whatever the outcome, the record's `etag` / `last_modified` replace the stored ones
         (None included: validators describe the latest response, and one the server no longer
         sends must not be sent back), and the gone marks are cleared, since the page answered.
@@ -116,9 +119,16 @@ class ArchiveRepository:
         """
         require_aware("seen_at", seen_at)
         new_hash = record.content_hash
-        stored_hash = self._session.scalar(
-            select(Article.content_hash).where(Article.canonical_url == record.canonical_url)
-        )
+        stored = self._session.execute(
+            select(Article.content_hash, Article.paywalled).where(
+                Article.canonical_url == record.canonical_url
+            )
+        ).first()
+        stored_hash = None if stored is None else stored.content_hash
+        if stored is not None and record.paywalled and not stored.paywalled:
+            # A wall teaser never replaces a full story (a subscriber login that failed this
+            # time): passing the stored hash makes the upsert keep the stored content.
+            new_hash = stored.content_hash
         article_id = self._upsert_article(record, new_hash, seen_at)
         other_urls = (
             url

@@ -977,3 +977,15 @@ def test_public_api_is_exported() -> None:
         "StoredRevision",
     }
     assert all(hasattr(storage, name) for name in storage.__all__)
+
+
+def test_wall_teaser_never_replaces_a_full_story(factory: sessionmaker[Session]) -> None:
+    full = article()
+    teaser = replace(full, body="Only the first paragraph . . .", paywalled=True)
+    assert save(factory, full, T0) == "new"
+    assert save(factory, teaser, T1) == "unchanged"
+    with factory() as session:
+        stored = ArchiveRepository(session).find_article(full.canonical_url)
+        revisions = ArchiveRepository(session).revisions(full.canonical_url)
+    assert stored is not None and stored.body == full.body and not stored.paywalled
+    assert len(revisions) == 1

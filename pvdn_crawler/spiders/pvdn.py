@@ -24,6 +24,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from cleaning import clean_html
 from pvdn_crawler.items import AliasItem, ArticleItem, GoneItem, NotModifiedItem
+from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
     PRODUCTION_ORIGIN,
     PageKind,
@@ -98,6 +99,8 @@ class PvdnSpider(scrapy.Spider):
         self._moved: dict[str, str] = {}  # request address -> where it redirected
         self._by_post_id: dict[int, str] = {}
         self._listing_pages: defaultdict[str, int] = defaultdict(int)
+        # Optional subscriber login: from the environment only (see pvdn_crawler.subscriber).
+        self._subscriber = Credentials.from_environment()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
@@ -112,11 +115,29 @@ class PvdnSpider(scrapy.Spider):
         return spider
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self._subscriber is not None:
+            await self._log_in(self._subscriber)
         yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots)
         for path in START_FEEDS:
             yield scrapy.Request(self.base_url + path, callback=self.parse_feed)
         for path in START_LISTINGS:
             yield scrapy.Request(self.base_url + path, callback=self.parse_page)
+
+    async def _log_in(self, credentials: Credentials) -> None:
+        """Log in before discovery; a failed login leaves the crawl anonymous."""
+        self._subscriber = None  # the password is not kept once used
+        try:
+            await log_in(self.crawler, self.base_url, credentials)
+        except LoginFailedError as exc:
+            self.logger.error(
+                "subscriber login failed, crawling anonymously (pages behind the wall are"
+                " stored paywalled): %s",
+                exc,
+            )
+            self._count("subscriber/login_failed")
+        else:
+            self.logger.info("logged in as a subscriber")
+            self._count("subscriber/logged_in")
 
     # -- discovery -------------------------------------------------------------------------
 

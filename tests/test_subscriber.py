@@ -1,0 +1,267 @@
+"""Optional subscriber access: a WordPress login with credentials from the environment.
+
+The crawls run the real `scrapy crawl pvdn` in subprocesses against the mirror, whose
+`/wp-login.php` accepts one test user (fixtures/site/routes.json) and whose one members-only
+article (fixtures/site/subscriber/) shows its full story to requests carrying the login cookie.
+The three crawls run side by side, each against its own mirror and archive.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import subprocess
+import sys
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import scrapy
+from scrapy.http import HtmlResponse
+
+from cleaning import clean_html
+from pvdn_crawler.mirror import LOGGED_IN_COOKIE, SITE, Mirror, start_mirror
+from pvdn_crawler.subscriber import (
+    PASSWORD_VARIABLE,
+    USER_VARIABLE,
+    Credentials,
+    LoginFailedError,
+    check_login,
+    login_form_request,
+)
+
+PROJECT = Path(__file__).resolve().parent.parent
+PRODUCTION = "https://www.vallartadaily.com"
+LOGIN = json.loads((SITE / "routes.json").read_text(encoding="utf-8"))["routes"]["/wp-login.php"]
+USER, PASSWORD = str(LOGIN["user"]), str(LOGIN["password"])
+STORY = json.loads((SITE / "subscriber" / "expected.json").read_text(encoding="utf-8"))
+STORY_PATH = STORY["canonical_url"].removeprefix(PRODUCTION)
+
+
+@dataclass
+class Run:
+    mirror: Mirror
+    database: Path
+    log: Path
+    result: subprocess.CompletedProcess[str]
+
+    def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
+        with sqlite3.connect(self.database) as db:
+            return db.execute(sql, args).fetchall()
+
+    def story(self) -> tuple[int, str]:
+        [(paywalled, body)] = self.query(
+            "SELECT paywalled, body FROM articles WHERE canonical_url = ?",
+            self.mirror.origin + STORY_PATH,
+        )
+        return paywalled, body
+
+    def counts(self) -> dict[str, int]:
+        [(counts,)] = self.query("SELECT counts FROM crawl_runs")
+        parsed: dict[str, int] = json.loads(counts)
+        return parsed
+
+    def output(self) -> str:
+        return self.result.stdout + self.result.stderr + self.log.read_text(encoding="utf-8")
+
+
+def _start(mirror: Mirror, folder: Path, credentials: dict[str, str]) -> subprocess.Popen[str]:
+    command = [
+        sys.executable, "-m", "scrapy", "crawl", "pvdn",
+        "-a", f"base_url={mirror.origin}",
+        "-s", f"PVDN_DATABASE_URL=sqlite:///{folder / 'archive.sqlite3'}",
+        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
+        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=DEBUG",
+        "-s", f"LOG_FILE={folder / 'crawl.log'}",
+    ]  # fmt: skip
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.lower().endswith("_proxy") and k not in (USER_VARIABLE, PASSWORD_VARIABLE)
+    }
+    return subprocess.Popen(
+        command, cwd=PROJECT, env=env | credentials, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Run]]:
+    setups = {
+        "anonymous": {},
+        "subscriber": {USER_VARIABLE: USER, PASSWORD_VARIABLE: PASSWORD},
+        "wrong_password": {USER_VARIABLE: USER, PASSWORD_VARIABLE: PASSWORD[::-1]},
+    }
+    mirrors = {name: start_mirror() for name in setups}
+    try:
+        folders = {name: tmp_path_factory.mktemp(name) for name in setups}
+        started = {
+            name: _start(mirrors[name], folders[name], credentials)
+            for name, credentials in setups.items()
+        }
+        done = {}
+        for name, process in started.items():
+            stdout, stderr = process.communicate(timeout=300)
+            result = subprocess.CompletedProcess(process.args, process.returncode, stdout, stderr)
+            folder = folders[name]
+            done[name] = Run(
+                mirrors[name], folder / "archive.sqlite3", folder / "crawl.log", result
+            )
+        yield done
+    finally:
+        for mirror in mirrors.values():
+            mirror.stop()
+
+
+def test_without_credentials_the_story_is_stored_paywalled(runs: dict[str, Run]) -> None:
+    run = runs["anonymous"]
+    assert run.result.returncode == 0, run.result.stderr[-3000:]
+    paywalled, body = run.story()
+    assert paywalled == 1
+    assert body.endswith(STORY["anonymous"]["body_ends_with"])
+    for text in STORY["anonymous"]["must_not_contain"]:
+        assert text not in body
+    assert "/wp-login.php" not in {path for _, path in run.mirror.requests}
+    assert run.mirror.posts == []
+    assert "subscriber_login_failed" not in run.counts()
+
+
+def test_with_credentials_the_crawl_logs_in_first_and_stores_the_full_story(
+    runs: dict[str, Run],
+) -> None:
+    run = runs["subscriber"]
+    assert run.result.returncode == 0, run.result.stderr[-3000:]
+    assert run.mirror.posts == ["/wp-login.php"]
+    assert len(run.mirror.sessions) == 1
+    paths = [path for _, path in run.mirror.requests]
+    # Discovery starts only once the login answered (robots.txt comes first, for the login).
+    first_discovery = min(paths.index(p) for p in ("/feed/", "/headlines/"))
+    assert paths.count("/wp-login.php") == 2  # GET the form, POST it
+    assert max(i for i, p in enumerate(paths) if p == "/wp-login.php") < first_discovery
+    paywalled, body = run.story()
+    assert paywalled == 0
+    assert body.endswith(STORY["subscriber"]["body_ends_with"])
+    for text in STORY["subscriber"]["must_contain"]:
+        assert text in body
+    assert run.counts()["subscriber_logged_in"] == 1
+    # Logging in changes what one page shows, not what the crawl finds.
+    anonymous = runs["anonymous"]
+    found = {url.removeprefix(run.mirror.origin) for (url,) in run.query("SELECT canonical_url FROM articles")}  # fmt: skip # noqa: E501
+    found_anonymously = {
+        url.removeprefix(anonymous.mirror.origin)
+        for (url,) in anonymous.query("SELECT canonical_url FROM articles")
+    }
+    assert found == found_anonymously
+
+
+def test_the_credentials_are_never_logged_or_stored(runs: dict[str, Run]) -> None:
+    for name in ("subscriber", "wrong_password"):
+        run = runs[name]
+        password = PASSWORD if name == "subscriber" else PASSWORD[::-1]
+        output = run.output()
+        assert "Crawled (302) <POST " in output or "Crawled (200) <POST " in output  # DEBUG on
+        for secret in (password, USER):
+            assert secret not in output, name
+            for file in run.database.parent.glob("archive.sqlite3*"):
+                assert secret.encode() not in file.read_bytes(), (name, file)
+            for (raw,) in run.query("SELECT raw_html FROM articles"):
+                assert secret.encode() not in zlib.decompress(raw)
+            for row in run.query("SELECT * FROM crawl_runs"):
+                assert secret not in json.dumps(row, default=str)
+    assert LOGGED_IN_COOKIE not in runs["subscriber"].output()  # nor the session's cookie
+
+
+def test_a_wrong_password_is_counted_and_the_crawl_goes_on_anonymously(
+    runs: dict[str, Run],
+) -> None:
+    run = runs["wrong_password"]
+    assert run.result.returncode == 0, run.result.stderr[-3000:]
+    assert run.mirror.posts == ["/wp-login.php"]
+    assert run.mirror.sessions == set()
+    assert run.counts()["subscriber_login_failed"] == 1
+    assert "subscriber_logged_in" not in run.counts()
+    assert "ERROR: subscriber login failed" in run.output()
+    assert "rejected the username or password" in run.output()
+    paywalled, body = run.story()
+    assert paywalled == 1
+    assert body.endswith(STORY["anonymous"]["body_ends_with"])
+
+
+# -- the login steps, on pages built in memory ---------------------------------------------
+
+FORM_PAGE = (SITE / "subscriber" / "wp-login.html").read_bytes()
+
+
+def _page(url: str, body: bytes, status: int = 200, headers: Any = None) -> HtmlResponse:
+    return HtmlResponse(
+        url=url, body=body, status=status, headers=headers, request=scrapy.Request(url)
+    )
+
+
+def test_credentials_come_from_the_environment_and_never_show() -> None:
+    assert Credentials.from_environment({}) is None
+    credentials = Credentials.from_environment({USER_VARIABLE: USER, PASSWORD_VARIABLE: PASSWORD})
+    assert credentials == Credentials(USER, PASSWORD)
+    assert PASSWORD not in repr(credentials) and USER not in repr(credentials)
+    assert credentials.scrub(f"x {PASSWORD} y") == "x *** y"
+    half = Credentials.from_environment({USER_VARIABLE: USER})
+    assert half is not None and half.password == ""
+
+
+def test_the_login_form_is_filled_with_its_hidden_fields() -> None:
+    credentials = Credentials(USER, PASSWORD)
+    request = login_form_request(_page(f"{PRODUCTION}/wp-login.php", FORM_PAGE), credentials)
+    assert request.method == "POST"
+    assert request.url == f"{PRODUCTION}/wp-login.php"
+    fields = dict(
+        pair.split("=", 1) for pair in request.body.decode().split("&")
+    )  # url-encoded form
+    assert fields["log"] == USER
+    assert fields["testcookie"] == "1"
+    assert fields["wp-submit"] == "Log+In"
+    assert "redirect_to" in fields
+    assert "rememberme" not in fields  # unchecked box
+    assert request.meta["dont_cache"] and request.meta["dont_redirect"]
+    assert PASSWORD not in repr(request) and PASSWORD not in str(request)
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [
+        (b'method="post"', b'method="get"'),  # the password would end up in a logged URL
+        (b'action="https://www.vallartadaily.com/', b'action="https://elsewhere.example/'),
+        (b'action="https://', b'action="http://'),  # a downgrade to plain HTTP
+        (b'name="pwd"', b'name="password"'),  # no WordPress form
+    ],
+)
+def test_the_password_is_sent_only_to_the_site_s_own_form(old: bytes, new: bytes) -> None:
+    page = _page(f"{PRODUCTION}/wp-login.php", FORM_PAGE.replace(old, new))
+    with pytest.raises(LoginFailedError) as failure:
+        login_form_request(page, Credentials(USER, PASSWORD))
+    assert PASSWORD not in str(failure.value)
+
+
+def test_success_is_the_login_cookie_or_a_redirect_away_from_the_form() -> None:
+    url = f"{PRODUCTION}/wp-login.php"
+    check_login(_page(url, b"", 302, {"Set-Cookie": f"{LOGGED_IN_COOKIE}=u%7C1; path=/"}))
+    check_login(_page(url, b"", 302, {"Location": f"{PRODUCTION}/wp-admin/"}))
+    with pytest.raises(LoginFailedError, match="rejected"):
+        check_login(_page(url, FORM_PAGE.replace(b"<!--login_error-->", b'<div id="login_error">x</div>')))  # fmt: skip # noqa: E501
+    with pytest.raises(LoginFailedError, match="no login cookie"):
+        check_login(_page(url, b"", 302, {"Location": f"{url}?login=failed"}))
+
+
+def test_the_fixture_pages_clean_to_a_wall_and_to_the_full_story() -> None:
+    for version in ("anonymous", "subscriber"):
+        expected = STORY[version]
+        page = (SITE / "subscriber" / expected["page"]).read_bytes()
+        article = clean_html(page, STORY["canonical_url"])
+        assert article.extractor == "pvdn"
+        assert article.title == STORY["title"]
+        assert article.paywalled is expected["paywalled"]
+        assert article.body.endswith(expected["body_ends_with"])
+        assert [t for t in article.teasers if t.url] == STORY["teasers"]
