@@ -66,7 +66,7 @@ def _clean_markup(given: _Input, url: str | None, options: Options) -> CleanArti
         return empty_article("unparseable HTML")
     index = PageIndex(root)
     meta = read_meta(index, url, options.zone)
-    site_page = is_pvdn(meta, url)
+    site_page = is_pvdn(meta, url, options.site_hosts)
     container = find_container(index) if site_page else None
     if container is not None:
         return clean_pvdn_page(index, container, meta, url, options.zone)

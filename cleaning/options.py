@@ -18,12 +18,14 @@ class Options:
 
     `timezone` reads dates that carry no offset (a visible "May 16, 2023" line, naive meta
     values); `generic_fallback` lets pages the profile does not recognise go to trafilatura
-    (off, they come back empty with a reason); `max_bytes` bounds the input.
+    (off, they come back empty with a reason); `max_bytes` bounds the input; `site_hosts`
+    names more hosts that serve PVDN pages (a local mirror of the site).
     """
 
     timezone: str = profile.SITE_TIMEZONE
     generic_fallback: bool = True
     max_bytes: int = DEFAULT_MAX_BYTES
+    site_hosts: frozenset[str] = frozenset()
 
     @cached_property
     def zone(self) -> ZoneInfo:

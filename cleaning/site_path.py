@@ -33,10 +33,11 @@ _WALL_LINES = etree.XPath(
 )
 
 
-def is_pvdn(meta: PageMeta, url: str | None) -> bool:
+def is_pvdn(meta: PageMeta, url: str | None, extra_hosts: frozenset[str] = frozenset()) -> bool:
     """Whether the page is PVDN's by its address, canonical URL or declared site name."""
+    hosts = profile.HOSTS | extra_hosts
     for address in (url, meta.canonical_url):
-        if address and (urlsplit(address).hostname or "").lower() in profile.HOSTS:
+        if address and (urlsplit(address).hostname or "").lower() in hosts:
             return True
     return bool(meta.site_name and meta.site_name in profile.SITE_NAMES)
 

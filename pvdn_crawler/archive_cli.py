@@ -18,8 +18,9 @@ from dataclasses import asdict, is_dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import IO, Any
+from urllib.parse import urlsplit
 
-from cleaning import clean_html
+from cleaning import Options, clean_html
 from pvdn_crawler.items import ArticleItem
 from pvdn_crawler.mirror import start_mirror
 from pvdn_crawler.pipelines import to_record
@@ -87,7 +88,11 @@ def cmd_reclean(archive: Archive, out: IO[str]) -> int:
     with archive.sessions() as session:
         pages = list(ArchiveRepository(session).raw_pages())
     for page in pages:
-        article = clean_html(page.raw_html, page.raw_url)
+        # Every stored page came from the site (or a mirror of it): its host is the site's.
+        host = urlsplit(page.raw_url).hostname or ""
+        article = clean_html(
+            page.raw_html, page.raw_url, options=Options(site_hosts=frozenset({host}))
+        )
         if not article.body:
             outcomes["no story now (kept as stored)"] += 1
             continue

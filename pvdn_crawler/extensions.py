@@ -58,9 +58,8 @@ class Figures:
             unchanged=n("pvdn/stored/unchanged"),
             not_modified=n("pvdn/stored/not_modified"),
             gone=n("pvdn/stored/gone"),
-            # Requests given up on after retries, error answers nobody handled, spider bugs.
-            failed=n("retry/max_reached")
-            + n("httperror/response_ignored_count")
+            # Requests given up on, by cause (FailureStatsMiddleware), and spider bugs.
+            failed=sum(int(v) for k, v in stats.items() if k.startswith("pvdn/failed/"))
             + n("spider_exceptions/count"),
             requests=n("downloader/request_count"),
             responses=n("downloader/response_count"),

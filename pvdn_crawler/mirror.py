@@ -72,6 +72,11 @@ class Mirror:
         self.stop()
 
 
+class _Server(ThreadingHTTPServer):
+    # A crawl opens a dozen connections at once; the default backlog of 5 drops some.
+    request_queue_size = 128
+
+
 def _lookup(routes: dict[str, Any], path_and_query: str) -> dict[str, Any] | None:
     if path_and_query in routes:
         route: dict[str, Any] = routes[path_and_query]
@@ -239,7 +244,7 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
         def log_message(self, format: str, *args: Any) -> None:
             """Quiet: requests are recorded in `Mirror.requests` instead."""
 
-    server = ThreadingHTTPServer((host, port), Handler)
+    server = _Server((host, port), Handler)
     thread = threading.Thread(target=server.serve_forever, name="pvdn-mirror", daemon=True)
     mirror = Mirror(server, thread)
     mirror_box.append(mirror)

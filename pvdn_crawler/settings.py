@@ -40,3 +40,17 @@ PVDN_INCREMENTAL = True
 # or when more requests than this failed.
 PVDN_MAX_GENERIC_SHARE = 0.3
 PVDN_MAX_ERRORS = 25
+
+# Faults (pvdn_crawler/middlewares.py): wait out Retry-After before a retry, at most
+# PVDN_MAX_RETRY_AFTER seconds; count requests given up on by cause (`failed_*` in the run's
+# counts), redirect loops, and feeds or sitemaps that are not well-formed XML.
+DOWNLOADER_MIDDLEWARES = {
+    "pvdn_crawler.middlewares.FailureStatsMiddleware": 540,
+    "pvdn_crawler.middlewares.RetryAfterMiddleware": 560,
+    "pvdn_crawler.middlewares.RedirectLoopMiddleware": 650,
+}
+SPIDER_MIDDLEWARES = {"pvdn_crawler.middlewares.MalformedXmlMiddleware": 60}
+PVDN_MAX_RETRY_AFTER = 120
+# An article page is ~100 KB; anything near these sizes is not one.
+DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 2 * 1024 * 1024

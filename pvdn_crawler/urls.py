@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
 
 PRODUCTION_ORIGIN = "https://www.vallartadaily.com"
 
@@ -114,6 +114,17 @@ def rebase(url: str, base_url: str) -> str:
 
 
 def same_site(url: str, base_url: str) -> bool:
-    """On the crawled host (the bare host counts as the www host)."""
-    host = (urlsplit(url).hostname or "").removeprefix("www.")
-    return host == (urlsplit(base_url).hostname or "").removeprefix("www.")
+    """On the crawled host and port (the bare host counts as the www host)."""
+    target, base = urlsplit(url), urlsplit(base_url)
+    return (target.hostname or "").removeprefix("www.") == (base.hostname or "").removeprefix(
+        "www."
+    ) and _port(target) == _port(base)
+
+
+def _port(parts: SplitResult) -> int | None:
+    """An explicit, non-default port (http and https links to the site are the same site)."""
+    try:
+        port = parts.port
+    except ValueError:
+        return -1
+    return None if port in (None, 80, 443) else port

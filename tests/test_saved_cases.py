@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from cleaning import CleanArticle, clean_html, clean_text
+from cleaning import CleanArticle, Options, clean_html, clean_text
 from tests.saved_cases import SavedCase, saved_cases
 
 PAGES = saved_cases("pages")
@@ -105,3 +105,14 @@ def test_dump_title_summary_splits() -> None:
             assert [t.title for t in got] == [e["title"] for e in case.expected["teasers"]]
     assert total >= 30
     assert right / total >= 0.95, misses
+
+
+def test_a_mirror_host_is_recognised_only_when_named() -> None:
+    """A mirror rewrites the site's origin; `Options.site_hosts` says its pages are PVDN's."""
+    case = next(c for c in PAGES if c.name == "b09-2023-weekly-brief")
+    mirrored = case.read_input().replace(b"https://www.vallartadaily.com", b"http://127.0.0.1:8000")
+    url = "http://127.0.0.1:8000/puerto-vallarta-news-brief-with-felipe-alvarez-for-june-2-2023/"
+    assert clean_html(mirrored, url).extractor == "generic"
+    named = clean_html(mirrored, url, options=Options(site_hosts=frozenset({"127.0.0.1"})))
+    assert named.extractor == "pvdn"
+    assert [[b.kind, b.text] for b in named.blocks] == case.expected["blocks"]

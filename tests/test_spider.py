@@ -107,11 +107,15 @@ def test_local_mirror_base_url_sets_allowed_domains() -> None:
 
 
 def test_user_agent_names_the_contact_url() -> None:
-    crawler = get_crawler(PvdnSpider, {"PVDN_CONTACT_URL": "https://example.org/archive-team"})
-    spider = PvdnSpider.from_crawler(crawler)
-    assert spider.user_agent is not None
-    assert spider.user_agent.startswith("pvdn-archive/")
-    assert spider.user_agent.endswith("(+https://example.org/archive-team)")
+    settings = Settings({"PVDN_CONTACT_URL": "https://example.org/archive-team"})
+    PvdnSpider.update_settings(settings)
+    agent = settings.get("USER_AGENT")
+    assert agent.startswith("pvdn-archive/")
+    assert agent.endswith("(+https://example.org/archive-team)")
+    explicit = Settings({"PVDN_CONTACT_URL": "https://example.org/x"})
+    explicit.set("USER_AGENT", "my-bot", priority="cmdline")
+    PvdnSpider.update_settings(explicit)
+    assert explicit.get("USER_AGENT") == "my-bot"
 
 
 def test_polite_defaults() -> None:

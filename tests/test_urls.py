@@ -63,3 +63,6 @@ def test_rebase_and_same_site() -> None:
     assert rebase(SITE + "/a/?p=1", "http://127.0.0.1:8000") == "http://127.0.0.1:8000/a/?p=1"
     assert same_site("https://vallartadaily.com/x/", SITE)
     assert not same_site("https://pvdntv.com/2021/07/13/", SITE)
+    assert same_site("http://www.vallartadaily.com/x/", SITE)
+    assert same_site("http://127.0.0.1:8000/x/", "http://127.0.0.1:8000")
+    assert not same_site("http://127.0.0.1:9000/x/", "http://127.0.0.1:8000")

@@ -13,16 +13,15 @@ from collections.abc import AsyncIterator, Iterator, Mapping
 from datetime import UTC, date, datetime
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 import scrapy
-from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
-from scrapy.settings import SETTINGS_PRIORITIES
+from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from cleaning import clean_html
+from cleaning import Options, clean_html
 from pvdn_crawler.items import AliasItem, ArticleItem, GoneItem, NotModifiedItem
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
@@ -69,7 +68,6 @@ class PvdnSpider(scrapy.Spider):
     """
 
     name = "pvdn"
-    user_agent: str | None = None
 
     def __init__(
         self,
@@ -87,6 +85,8 @@ class PvdnSpider(scrapy.Spider):
         bare = host.removeprefix("www.")
         local = host == "localhost" or host.replace(".", "").isdigit()
         self.allowed_domains = [host] if local else sorted({bare, f"www.{bare}"})
+        # A mirror's pages are the site's pages: the cleaning profile applies to its host too.
+        self.cleaning_options = Options(site_hosts=frozenset(self.allowed_domains))
         self.max_pages = int(max_pages) if max_pages not in (None, "") else None
         self.since = date.fromisoformat(since) if since else None
         self.full = str(full).lower() in {"1", "true", "yes"}
@@ -103,16 +103,13 @@ class PvdnSpider(scrapy.Spider):
         self._subscriber = Credentials.from_environment()
 
     @classmethod
-    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        # Site owners get a way to reach whoever runs the crawl: the contact URL setting goes
-        # into the User-Agent (UserAgentMiddleware prefers the spider's own attribute).
-        # A USER_AGENT given on the command line wins.
-        settings = crawler.settings
+    def update_settings(cls, settings: BaseSettings) -> None:
+        """Site owners get a way to reach whoever runs the crawl: the contact URL setting goes
+        into the User-Agent, unless a USER_AGENT was given on the command line."""
+        super().update_settings(settings)
         contact = settings.get("PVDN_CONTACT_URL")
         if contact and (settings.getpriority("USER_AGENT") or 0) < SETTINGS_PRIORITIES["cmdline"]:
-            spider.user_agent = f"pvdn-archive/{_VERSION} (+{contact})"
-        return spider
+            settings.set("USER_AGENT", f"pvdn-archive/{_VERSION} (+{contact})", priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         if self._subscriber is not None:
@@ -144,7 +141,7 @@ class PvdnSpider(scrapy.Spider):
     def parse_robots(self, response: Response) -> Iterator[scrapy.Request]:
         if not isinstance(response, TextResponse):
             return
-        for url in sitemap_urls_from_robots(response.text, base_url=response.url):
+        for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             if same_site(url, self.base_url):
                 yield scrapy.Request(url, callback=self.parse_sitemap)
 
@@ -238,7 +235,7 @@ class PvdnSpider(scrapy.Spider):
         return self.max_pages is None or self._listing_pages[archive] < self.max_pages
 
     def _article(self, response: HtmlResponse) -> Iterator[Any]:
-        article = clean_html(response.body, response.url)
+        article = clean_html(response.body, response.url, options=self.cleaning_options)
         self._count(f"extractor/{article.extractor}")
         first_url = response.url
         canonical = article.canonical_url

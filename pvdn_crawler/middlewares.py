@@ -1,0 +1,250 @@
+"""Middlewares for the faults a site throws at a crawl: rate limits, requests that fail for
+good, redirect loops and broken feeds or sitemaps.
+
+Scrapy already retries 5xx answers and dropped connections (RetryMiddleware), refuses bodies
+that end early (DOWNLOAD_FAIL_ON_DATALOSS) or exceed DOWNLOAD_MAXSIZE, and drops requests to
+other hosts. What it does not do is wait as long as a 429 or 503 asks (`Retry-After`), nor
+say in the run's own counts why requests failed; these components add that. Every figure
+goes into a `pvdn/` stat, so it lands in `crawl_runs.counts` with the rest of the run.
+
+Enabled in `settings.py` (`DOWNLOADER_MIDDLEWARES`, `SPIDER_MIDDLEWARES`); the priorities
+matter and are explained on each class.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Self
+
+from lxml import etree
+from scrapy.crawler import Crawler
+from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.http import Request, Response
+from scrapy.statscollectors import StatsCollector
+
+from pvdn_crawler.urls import PageKind, page_kind, request_url
+
+logger = logging.getLogger(__name__)
+
+_REDIRECTS = frozenset({301, 302, 303, 307, 308})
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """A `Retry-After` header's wait in seconds: delta-seconds or an HTTP date (a date in the
+    past waits 0). None when absent or unreadable."""
+    if value is None:
+        return None
+    text = (value.decode("latin-1") if isinstance(value, bytes) else value).strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class RetryAfterMiddleware:
+    """Waits out `Retry-After` before RetryMiddleware retries an answer (429, 503, any status
+    in RETRY_HTTP_CODES), at most `PVDN_MAX_RETRY_AFTER` seconds (default 120).
+
+    Priority 560: just above RetryMiddleware (550), so it sees each answer first and hands it
+    on unchanged once the wait is over; RetryMiddleware then retries, counts and gives up as
+    usual. It waits only when a retry will follow (retries left, `dont_retry` not set). The
+    wait is an `asyncio.sleep` inside the coroutine: only this request waits, the reactor and
+    every other download go on.
+    """
+
+    def __init__(
+        self,
+        stats: StatsCollector,
+        *,
+        max_wait: float,
+        retry_codes: frozenset[int],
+        max_retry_times: int,
+    ) -> None:
+        self.stats = stats
+        self.max_wait = max_wait
+        self.retry_codes = retry_codes
+        self.max_retry_times = max_retry_times
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        settings = crawler.settings
+        if not settings.getbool("RETRY_ENABLED"):
+            raise NotConfigured("retries are off: nothing to wait for")
+        assert crawler.stats is not None
+        return cls(
+            crawler.stats,
+            max_wait=max(0.0, settings.getfloat("PVDN_MAX_RETRY_AFTER", 120.0)),
+            retry_codes=frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES")),
+            max_retry_times=settings.getint("RETRY_TIMES"),
+        )
+
+    async def process_response(self, request: Request, response: Response) -> Response:
+        if response.status not in self.retry_codes or request.meta.get("dont_retry", False):
+            return response
+        limit = request.meta.get("max_retry_times")
+        if limit is None:
+            limit = self.max_retry_times
+        if int(request.meta.get("retry_times", 0)) >= int(limit):
+            return response  # RetryMiddleware gives up on this one: no point waiting
+        asked = retry_after_seconds(response.headers.get("Retry-After"))
+        if not asked:
+            return response
+        wait = min(asked, self.max_wait)
+        if wait < asked:
+            self.stats.inc_value("pvdn/retry_after/capped")
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:  # not on the asyncio reactor: retry at once, as Scrapy would
+            logger.warning("cannot wait out Retry-After without the asyncio reactor")
+            return response
+        logger.info(
+            "%s answered %d with Retry-After %s: waiting %.1fs before retrying",
+            request.url,
+            response.status,
+            f"{asked:.0f}s",
+            wait,
+        )
+        self.stats.inc_value("pvdn/retry_after/waits")
+        self.stats.inc_value("pvdn/retry_after/seconds", round(wait))
+        await asyncio.sleep(wait)
+        return response
+
+
+def _failure_kind(exception: BaseException) -> str:
+    """What a download failure was, from the exception's class names (Scrapy's own since
+    2.18, Twisted's before): timeout, data_loss, too_large, dns, connection or other."""
+    names = {cls.__name__ for cls in type(exception).__mro__}
+    if names & {"DownloadTimeoutError", "TimeoutError", "UserTimeoutError"}:
+        return "timeout"
+    if names & {"ResponseDataLossError", "_DataLoss"}:
+        return "data_loss"
+    if names & {"DownloadCancelledError", "CancelledError"}:
+        # Inside Scrapy only DOWNLOAD_MAXSIZE cancels a download (a body announced or
+        # streamed past it); a timeout is a timeout error.
+        return "too_large"
+    if names & {"CannotResolveHostError", "DNSLookupError"}:
+        return "dns"
+    if names & {
+        "DownloadConnectionRefusedError",
+        "DownloadFailedError",
+        "ConnectError",
+        "ConnectionLost",
+        "ConnectionDone",
+        "ResponseFailed",
+        "ResponseNeverReceived",
+        "ConnectionRefusedError",
+        "ConnectionResetError",
+    }:
+        return "connection"
+    return "other"
+
+
+class FailureStatsMiddleware:
+    """Counts each request given up on, by cause: `pvdn/failed/<cause>` (timeout, connection,
+    data_loss, too_large, dns, other) for downloads that raised, and
+    `pvdn/failed/http_<status>` for a 5xx or 429 answer that retries did not cure.
+
+    Priority 540: below RetryMiddleware (550), so a failure it retries never gets here (it
+    answers with the retry request); only the last attempt does. Requests ignored on purpose
+    (robots.txt, other hosts) are not failures.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if response.status >= 500 or response.status == 429:
+            self.stats.inc_value(f"pvdn/failed/http_{response.status}")
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        if isinstance(exception, IgnoreRequest):
+            return
+        kind = _failure_kind(exception)
+        self.stats.inc_value(f"pvdn/failed/{kind}")
+        logger.warning("gave up on %s: %s (%s)", request.url, kind, type(exception).__name__)
+
+
+class RedirectLoopMiddleware:
+    """Counts redirect loops (`pvdn/redirects/loop`): a redirect that leads, through the
+    redirects answered so far this run, back to the address that answered it (`/a` -> `/b`
+    -> `/a`). The loop itself ends by Scrapy's duplicate filter (the address was requested
+    already) or the spider's hop limit; this makes it visible in the run's counts.
+
+    Priority 650: above RedirectMiddleware (600), to see every redirect answer, the ones it
+    follows itself (feeds, listings) and the ones the spider handles (articles).
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+        self._moves: dict[str, str] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if response.status in _REDIRECTS and location:
+            source = request_url(request.url)
+            self._moves[source] = request_url(response.urljoin(location.decode("latin-1")))
+            if self._leads_back(source):
+                self.stats.inc_value("pvdn/redirects/loop")
+                logger.warning("redirect loop through %s: abandoned", request.url)
+        return response
+
+    def _leads_back(self, source: str) -> bool:
+        seen: set[str] = set()
+        node = self._moves.get(source)
+        while node is not None and node not in seen:
+            if node == source:
+                return True
+            seen.add(node)
+            node = self._moves.get(node)
+        return False
+
+
+class MalformedXmlMiddleware:
+    """Counts feeds and sitemaps that are not well-formed XML: `pvdn/feed/malformed`,
+    `pvdn/sitemap/malformed`. The spider reads them leniently (lxml's recovery keeps what it
+    can, an unreadable sitemap is counted as `pvdn/sitemap/unparseable`); a broken feed would
+    otherwise just yield fewer links, or none, without a trace in the run.
+
+    A spider middleware (priority 60, after HttpErrorMiddleware): it sees the answers that
+    reach the spider, and never changes them.
+    """
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+    def process_spider_input(self, response: Response) -> None:
+        if response.status != 200:
+            return
+        kind = page_kind(response.url)
+        if kind not in (PageKind.FEED, PageKind.SITEMAP):
+            return
+        parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=True)
+        try:
+            etree.fromstring(response.body, parser)
+        except etree.XMLSyntaxError as exc:
+            self.stats.inc_value(f"pvdn/{kind.value}/malformed")
+            logger.warning("malformed %s at %s: %s", kind.value, response.url, exc)
