@@ -122,4 +122,8 @@ class RunHealth:
         judged = verdict(reason, figures, self.max_generic_share, self.max_errors)
         self.stats.set_value("pvdn/verdict", judged)
         self.stats.set_value("pvdn/exit_status", EXIT_STATUS[judged])
+        # The summary's figures, as integers, go into crawl_runs.counts with the rest.
+        for name in ("new", "changed", "unchanged", "not_modified", "gone", "failed", "requests"):
+            self.stats.set_value(f"pvdn/run/{name}", getattr(figures, name))
+        self.stats.set_value("pvdn/run/duration_ms", round(figures.duration * 1000))
         logger.log(logging.INFO if judged == "ok" else logging.ERROR, figures.line(judged))
