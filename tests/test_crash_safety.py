@@ -10,37 +10,21 @@ during writes.
 from __future__ import annotations
 
 import json
-import os
 import signal
 import sqlite3
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 from pvdn_crawler.mirror import SITE, Mirror, start_mirror
+from tests.crawl_runner import run_crawl, start_crawl
 
-PROJECT = Path(__file__).resolve().parent.parent
 MANIFEST: dict[str, Any] = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
 STORED = [a for a in MANIFEST["articles"] if a["stored"]]
 KILL_AFTER_REQUESTS = (8, 40, 90, 160)
-
-
-def _command(mirror: Mirror, database: Path, *extra: str) -> list[str]:
-    return [
-        sys.executable, "-m", "scrapy", "crawl", "pvdn",
-        "-a", f"base_url={mirror.origin}",
-        "-s", f"PVDN_DATABASE_URL=sqlite:///{database}",
-        "-s", "PVDN_COMMIT_EVERY=3",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "-s", "LOG_LEVEL=WARNING",
-        *extra,
-    ]  # fmt: skip
-
-
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
+# Small batches, so kills land between and during commits.
+SETTINGS = ("PVDN_COMMIT_EVERY=3", "CONCURRENT_REQUESTS_PER_DOMAIN=4", "LOG_LEVEL=WARNING")
 
 
 def _stop_after(mirror: Mirror, process: subprocess.Popen[str], requests: int, sig: int) -> bool:
@@ -81,18 +65,12 @@ def test_sigkill_at_any_moment_then_next_run_completes(tmp_path: Path) -> None:
     with start_mirror() as mirror:
         for after in KILL_AFTER_REQUESTS:
             mirror.requests.clear()
-            process = subprocess.Popen(
-                _command(mirror, database), cwd=PROJECT, env=_env(), text=True,
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+            process = start_crawl(mirror.origin, database, *SETTINGS)
             killed += _stop_after(mirror, process, after, signal.SIGKILL)
             if database.exists():
                 _assert_consistent(database)
         assert killed >= 3  # the kills landed inside crawls, not after them
-        final = subprocess.run(
-            _command(mirror, database), cwd=PROJECT, env=_env(), capture_output=True,
-            text=True, timeout=300, check=False,
-        )  # fmt: skip
+        final = run_crawl(mirror.origin, database, *SETTINGS)
     assert final.returncode == 0, final.stderr[-2000:]
     _assert_consistent(database)
     with sqlite3.connect(database) as db:
@@ -109,20 +87,14 @@ def test_jobdir_resumes_a_stopped_crawl(tmp_path: Path) -> None:
     database = tmp_path / "archive.sqlite3"
     jobdir = tmp_path / "job"
     with start_mirror() as mirror:
-        command = _command(mirror, database, "-s", f"JOBDIR={jobdir}")
-        first = subprocess.Popen(
-            command, cwd=PROJECT, env=_env(), text=True,
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+        settings = (*SETTINGS, f"JOBDIR={jobdir}")
+        first = start_crawl(mirror.origin, database, *settings)
         # One SIGINT is Scrapy's graceful stop: pending requests stay in JOBDIR's queue.
         assert _stop_after(mirror, first, 60, signal.SIGINT)
         assert first.returncode == 1  # unfinished
         first_paths = [path for _, path in mirror.requests]
         mirror.requests.clear()
-        resumed = subprocess.run(
-            command, cwd=PROJECT, env=_env(), capture_output=True, text=True, timeout=300,
-            check=False,
-        )  # fmt: skip
+        resumed = run_crawl(mirror.origin, database, *settings)
         resumed_paths = [path for _, path in mirror.requests]
     assert resumed.returncode == 0, resumed.stderr[-2000:]
     assert (jobdir / "requests.seen").exists()

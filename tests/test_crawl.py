@@ -7,10 +7,8 @@ to its own; the database is checked with plain sqlite3, independently of `storag
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,8 +17,8 @@ from typing import Any
 import pytest
 
 from pvdn_crawler.mirror import SITE, Mirror, start_mirror
+from tests.crawl_runner import query, run_crawl
 
-PROJECT = Path(__file__).resolve().parent.parent
 PRODUCTION = "https://www.vallartadaily.com"
 MANIFEST: dict[str, Any] = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
 
@@ -36,24 +34,7 @@ class Crawl:
         return url.replace(PRODUCTION, self.mirror.origin)
 
     def query(self, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-        with sqlite3.connect(self.database) as db:
-            return db.execute(sql, args).fetchall()
-
-
-def _scrapy_crawl(
-    mirror: Mirror, database: Path, log: Path, *extra: str
-) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "pvdn",
-        "-a", f"base_url={mirror.origin}",
-        "-s", f"PVDN_DATABASE_URL=sqlite:///{database}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", f"LOG_FILE={log}", *extra,
-    ]  # fmt: skip
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    return subprocess.run(
-        command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
+        return query(self.database, sql, *args)
 
 
 def _snapshot(database: Path) -> dict[str, list[tuple[Any, ...]]]:
@@ -72,11 +53,13 @@ def crawl(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Crawl]:
     folder = tmp_path_factory.mktemp("crawl")
     database = folder / "archive.sqlite3"
     with start_mirror() as mirror:
-        first = _scrapy_crawl(mirror, database, folder / "first.log")
+        first = run_crawl(mirror.origin, database, f"LOG_FILE={folder / 'first.log'}")
         snapshot = _snapshot(database) if database.exists() else {}
         # A full run (no conditional requests) parses every page again: what a second run
         # without the archive's knowledge would store must not duplicate anything.
-        second = _scrapy_crawl(mirror, database, folder / "second.log", "-a", "full=1")
+        second = run_crawl(
+            mirror.origin, database, f"LOG_FILE={folder / 'second.log'}", args=("full=1",)
+        )
         yield Crawl(mirror, database, [first, second], snapshot)
 
 

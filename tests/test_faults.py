@@ -12,22 +12,19 @@ server's request log, and the run's exit status and summary line.
 from __future__ import annotations
 
 import json
-import os
 import re
-import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from itertools import pairwise
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from pvdn_crawler.middlewares import retry_after_seconds
+from tests.crawl_runner import query, run_crawl
 from tests.fault_server import (
     CATEGORY_FEED,
     PAGES,
@@ -45,7 +42,6 @@ from tests.fault_server import (
     urlset,
 )
 
-PROJECT = Path(__file__).resolve().parent.parent
 RETRIES = 2  # RETRY_TIMES: three attempts in all
 TIMEOUT = 1.0  # DOWNLOAD_TIMEOUT, seconds
 MAX_SIZE = 100_000  # DOWNLOAD_MAXSIZE for the shared crawl; fixture pages are 10-35 KB
@@ -54,25 +50,14 @@ MAX_SIZE = 100_000  # DOWNLOAD_MAXSIZE for the shared crawl; fixture pages are 1
 def crawl(server: FaultServer, database: Path, *settings: str) -> subprocess.CompletedProcess[str]:
     """`scrapy crawl pvdn` against `server`, fast and impolite (it is our own server);
     `settings` are more `-s NAME=VALUE` pairs."""
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "pvdn",
-        "-a", f"base_url={server.origin}",
-        "-s", f"PVDN_DATABASE_URL=sqlite:///{database}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        "-s", f"DOWNLOAD_TIMEOUT={TIMEOUT}", "-s", f"RETRY_TIMES={RETRIES}",
-    ]  # fmt: skip
-    for setting in settings:
-        command += ["-s", setting]
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    return subprocess.run(
-        command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=120, check=False
+    return run_crawl(
+        server.origin,
+        database,
+        f"DOWNLOAD_TIMEOUT={TIMEOUT}",
+        f"RETRY_TIMES={RETRIES}",
+        *settings,
+        timeout=120,
     )
-
-
-def query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, args).fetchall()
 
 
 def summary(result: subprocess.CompletedProcess[str]) -> str:

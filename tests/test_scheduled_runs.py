@@ -8,10 +8,7 @@ read with sqlite3.
 from __future__ import annotations
 
 import json
-import os
-import sqlite3
 import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,35 +19,11 @@ import pytest
 from pvdn_crawler.mirror import SITE, Mirror, start_mirror
 from storage.engine import make_engine
 from storage.locking import writer_lock
+from tests.crawl_runner import query, run_crawl
 
-PROJECT = Path(__file__).resolve().parent.parent
 MANIFEST: dict[str, Any] = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
 STORED = [a for a in MANIFEST["articles"] if a["stored"]]
 PRODUCTION = "https://www.vallartadaily.com"
-
-
-def crawl(
-    mirror_origin: str, database: Path, *extra: str, log: Path | None = None
-) -> subprocess.CompletedProcess[str]:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "pvdn",
-        "-a", f"base_url={mirror_origin}",
-        "-s", f"PVDN_DATABASE_URL=sqlite:///{database}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8",
-        *extra,
-    ]  # fmt: skip
-    if log is not None:
-        command += ["-s", f"LOG_FILE={log}"]
-    env = {k: v for k, v in os.environ.items() if not k.lower().endswith("_proxy")}
-    return subprocess.run(
-        command, cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300, check=False
-    )
-
-
-def query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
-    with sqlite3.connect(database) as db:
-        return db.execute(sql, args).fetchall()
 
 
 @dataclass
@@ -68,10 +41,10 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TwoRuns]:
     folder = tmp_path_factory.mktemp("scheduled")
     database = folder / "archive.sqlite3"
     with start_mirror() as mirror:
-        first = crawl(mirror.origin, database)
+        first = run_crawl(mirror.origin, database)
         first_responses = list(mirror.responses)
         mirror.responses.clear()
-        second = crawl(mirror.origin, database)
+        second = run_crawl(mirror.origin, database)
         yield TwoRuns(mirror, database, first, second, first_responses, list(mirror.responses))
 
 
@@ -118,7 +91,7 @@ def test_changed_article_gets_a_revision_and_a_gone_one_is_marked(tmp_path: Path
     changed_path = changed["canonical_url"].removeprefix(PRODUCTION)
     gone_path = gone["canonical_url"].removeprefix(PRODUCTION)
     with start_mirror() as mirror:
-        assert crawl(mirror.origin, database).returncode == 0
+        assert run_crawl(mirror.origin, database).returncode == 0
         page = (SITE / ".." / "pages" / changed["case"] / "page.html").read_bytes()
         first_paragraph_end = page.index(b"</p>", page.index(b"entry-content"))
         mirror.changed[changed_path] = (
@@ -126,7 +99,7 @@ def test_changed_article_gets_a_revision_and_a_gone_one_is_marked(tmp_path: Path
             page[first_paragraph_end:]
         )  # fmt: skip
         mirror.status_of[gone_path] = 410
-        result = crawl(mirror.origin, database)
+        result = run_crawl(mirror.origin, database)
     assert result.returncode == 0, result.stderr[-2000:]
     local = mirror.origin
     rows = query(
@@ -152,7 +125,7 @@ def test_second_writer_exits_at_once_with_a_clear_message(tmp_path: Path) -> Non
     engine = make_engine(f"sqlite:///{database}")
     try:
         with start_mirror() as mirror, writer_lock(engine):
-            result = crawl(mirror.origin, database)
+            result = run_crawl(mirror.origin, database)
             requested = list(mirror.requests)
     finally:
         engine.dispose()
@@ -162,8 +135,9 @@ def test_second_writer_exits_at_once_with_a_clear_message(tmp_path: Path) -> Non
 
 
 def test_unreachable_site_exits_3(tmp_path: Path) -> None:
-    result = crawl("http://127.0.0.1:9", tmp_path / "archive.sqlite3",
-                   "-s", "RETRY_TIMES=0", "-s", "DOWNLOAD_TIMEOUT=5")  # fmt: skip
+    result = run_crawl(
+        "http://127.0.0.1:9", tmp_path / "archive.sqlite3", "RETRY_TIMES=0", "DOWNLOAD_TIMEOUT=5"
+    )
     assert result.returncode == 3
     assert "pvdn run site unreachable" in result.stderr
 
@@ -171,7 +145,8 @@ def test_unreachable_site_exits_3(tmp_path: Path) -> None:
 def test_layout_drift_exits_4(tmp_path: Path) -> None:
     """One fixture page (a redesign) takes the generic path; a zero tolerance trips on it."""
     with start_mirror() as mirror:
-        result = crawl(mirror.origin, tmp_path / "archive.sqlite3",
-                       "-s", "PVDN_MAX_GENERIC_SHARE=0.0")  # fmt: skip
+        result = run_crawl(
+            mirror.origin, tmp_path / "archive.sqlite3", "PVDN_MAX_GENERIC_SHARE=0.0"
+        )
     assert result.returncode == 4
     assert "pvdn run layout drift" in result.stderr

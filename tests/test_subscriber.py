@@ -9,10 +9,8 @@ The three crawls run side by side, each against its own mirror and archive.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 import subprocess
-import sys
 import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,8 +31,8 @@ from pvdn_crawler.subscriber import (
     check_login,
     login_form_request,
 )
+from tests.crawl_runner import PROJECT, crawl_command, crawl_env
 
-PROJECT = Path(__file__).resolve().parent.parent
 PRODUCTION = "https://www.vallartadaily.com"
 LOGIN = json.loads((SITE / "routes.json").read_text(encoding="utf-8"))["routes"]["/wp-login.php"]
 USER, PASSWORD = str(LOGIN["user"]), str(LOGIN["password"])
@@ -70,23 +68,19 @@ class Run:
 
 
 def _start(mirror: Mirror, folder: Path, credentials: dict[str, str]) -> subprocess.Popen[str]:
-    command = [
-        sys.executable, "-m", "scrapy", "crawl", "pvdn",
-        "-a", f"base_url={mirror.origin}",
-        "-s", f"PVDN_DATABASE_URL=sqlite:///{folder / 'archive.sqlite3'}",
-        "-s", "AUTOTHROTTLE_ENABLED=False", "-s", "DOWNLOAD_DELAY=0",
-        "-s", "CONCURRENT_REQUESTS_PER_DOMAIN=8", "-s", "LOG_LEVEL=DEBUG",
-        "-s", f"LOG_FILE={folder / 'crawl.log'}",
-    ]  # fmt: skip
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.lower().endswith("_proxy") and k not in (USER_VARIABLE, PASSWORD_VARIABLE)
-    }
+    env = crawl_env(**credentials)
+    for variable in (USER_VARIABLE, PASSWORD_VARIABLE):
+        if variable not in credentials:
+            env.pop(variable, None)
+    command = crawl_command(
+        mirror.origin,
+        folder / "archive.sqlite3",
+        "LOG_LEVEL=DEBUG",
+        f"LOG_FILE={folder / 'crawl.log'}",
+    )
     return subprocess.Popen(
-        command, cwd=PROJECT, env=env | credentials, stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        command, cwd=PROJECT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 @pytest.fixture(scope="module")
