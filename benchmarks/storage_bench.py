@@ -1,0 +1,525 @@
+"""Write throughput of the archive: `storage` against plain `sqlite3` on the same rows.
+
+    python benchmarks/storage_bench.py [--repeats 3] [--articles 10000] [--json out.json]
+
+10,000 synthetic articles of realistic size (a ~4 KB body in 10 blocks, 10 teasers, ~30 KB of
+raw WordPress-like HTML) are saved three ways, each into its own SQLite file in a temporary
+folder, 50 articles per transaction as the crawler's pipeline commits them:
+
+- storage: `make_engine` + `upgrade_schema`, then `ArchiveRepository.save_article` per article;
+- bare articles: `sqlite3` `executemany` of the same article rows (same columns, same
+  zlib-compressed raw HTML, the same upsert) into a copy of the `articles` table;
+- bare, all rows: the same, plus the rows `save_article` also writes (alias, 10 teasers, the
+  first revision) into copies of those tables, so the overhead of `storage` itself shows.
+
+Both bare files get the pragmas `storage` sets (WAL, synchronous=NORMAL, foreign keys on) and
+the tables and indexes copied from the migrated schema. Batches are built before their clock
+starts and the three ways take turns per batch, so they share the machine's noise. Then
+`save_article` runs again over the same, unchanged articles (each one a read and upserts that
+keep the content), which is what a re-crawl of known pages costs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sqlite3
+import statistics
+import tempfile
+import time
+import zlib
+from collections import Counter
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from itertools import accumulate
+from pathlib import Path
+from typing import Any
+
+from storage.engine import make_engine, session_factory, upgrade_schema
+from storage.records import ArticleRecord, TeaserRecord
+from storage.repository import ArchiveRepository
+
+__all__ = ["markdown", "run"]
+
+ARTICLES = 10_000
+BATCH = 50  # the pipeline's default PVDN_COMMIT_EVERY
+SITE = "https://www.vallartadaily.com"
+_ZLIB_LEVEL = 6  # what storage.models.ZlibBytes uses
+_PUBLISHED = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
+# Content columns an upsert replaces only when the content hash changed (as the repository).
+_REPLACED_ON_CHANGE = (
+    "post_id title lede body blocks dateline author categories published modified paywalled"
+    " extractor content_hash raw_html raw_url"
+).split()
+Batch = list[tuple[int, ArticleRecord]]  # records with the row id each gets
+_KINDS = ("paragraph",) * 4 + ("heading",) + ("paragraph",) * 3 + ("quote", "paragraph")
+
+
+# ---- synthetic articles -----------------------------------------------------------------------
+
+
+class _Writer:
+    """Deterministic English-looking text: Zipf-weighted words made of syllables."""
+
+    def __init__(self, seed: int = 1) -> None:
+        rng = random.Random(seed)
+        syllables = [c + v for c in "bcdfghjklmnprstvwyz" for v in ("a", "e", "i", "o", "u")]
+        words = {"".join(rng.choices(syllables, k=rng.choice((1, 2, 2, 3)))) for _ in range(3000)}
+        self.words = sorted(words)
+        self.cum_weights = list(accumulate(1 / rank for rank in range(1, len(self.words) + 1)))
+
+    def text(self, rng: random.Random, chars: int) -> str:
+        out: list[str] = []
+        size = 0
+        while size < chars:
+            sentence = rng.choices(self.words, cum_weights=self.cum_weights, k=rng.randint(8, 22))
+            line = " ".join(sentence).capitalize() + "."
+            out.append(line)
+            size += len(line) + 1
+        return " ".join(out)[:chars].rstrip() + "."
+
+
+_WRITER = _Writer()
+
+
+def _chrome() -> tuple[str, str]:
+    """Site furniture shared by every page (head assets, menu, sidebar, footer, scripts)."""
+    rng = random.Random(7)
+    write = _WRITER.text
+    css = "".join(
+        f".{w}-{i}{{margin:{i % 7}px;color:#{rng.randrange(16**6):06x}}}"
+        for i, w in enumerate(rng.sample(_WRITER.words, 100))
+    )
+    menu = "".join(
+        f'<li class="menu-item menu-item-{i}"><a href="{SITE}/{w}/">{w.title()}</a></li>'
+        for i, w in enumerate(rng.sample(_WRITER.words, 70))
+    )
+    sidebar = "".join(
+        f'<li><a href="{SITE}/{w}-{i}/">{write(rng, 60)}</a></li>'
+        for i, w in enumerate(rng.sample(_WRITER.words, 12))
+    )
+    scripts = "".join(
+        f"<script>var {w}={{id:{i},url:'{SITE}/wp-json/{w}',nonce:'{rng.getrandbits(64):x}'}};"
+        f"function {w}_init(e){{return e&&e.{w}?e.{w}({i}):null}}</script>"
+        for i, w in enumerate(rng.sample(_WRITER.words, 45))
+    )
+    head = f"<style>{css}</style>" + "".join(
+        f'<link rel="stylesheet" href="{SITE}/wp-content/{w}.css?ver=6.{i}">'
+        for i, w in enumerate(rng.sample(_WRITER.words, 25))
+    )
+    top = f'<header class="site-header"><nav><ul class="menu">{menu}</ul></nav></header>'
+    bottom = (
+        f'<aside class="sidebar"><h3>Recent Posts</h3><ul>{sidebar}</ul></aside>'
+        f'<footer class="site-footer"><p>{write(rng, 300)}</p><p>Scroll to Top</p></footer>'
+        f"{scripts}"
+    )
+    return head + "</head><body>" + top, bottom
+
+
+_HEAD_AND_TOP, _BOTTOM = _chrome()
+
+
+def make_record(index: int) -> ArticleRecord:
+    """The synthetic article number `index`; the same index always gives the same record."""
+    rng = random.Random(index)
+    write = _WRITER.text
+    slug = f"story-{index}-{'-'.join(rng.sample(_WRITER.words, 4))}"
+    url = f"{SITE}/puerto-vallarta-news/{slug}/"
+    title = write(rng, 70).rstrip(".")
+    sizes = {"paragraph": 470, "heading": 40, "quote": 280}
+    blocks = tuple({"kind": kind, "text": write(rng, sizes[kind])} for kind in _KINDS)
+    teasers = tuple(
+        TeaserRecord(
+            kind="trending" if position < 5 else "related",
+            position=position % 5,
+            target_url=f"{SITE}/puerto-vallarta-news/story-{(index * 7 + position) % ARTICLES}/",
+            title=write(rng, 60).rstrip("."),
+            summary=write(rng, 150) + " . . .",
+            image_alt=write(rng, 30).rstrip(".") if position % 3 else None,
+        )
+        for position in range(10)
+    )
+    published = _PUBLISHED + timedelta(minutes=37 * index)
+    paragraphs = "".join(
+        f"<h2>{b['text']}</h2>"
+        if b["kind"] == "heading"
+        else f"<blockquote><p>{b['text']}</p></blockquote>"
+        if b["kind"] == "quote"
+        else f"<p>{b['text']}</p>"
+        for b in blocks
+    )
+    teaser_html = "".join(
+        f'<article class="post"><a href="{t.target_url}"><img src="{t.target_url}thumb.jpg"'
+        f' alt="{t.image_alt or ""}"></a><h3><a href="{t.target_url}">{t.title}</a></h3>'
+        f"<p>{t.summary}</p></article>"
+        for t in teasers
+    )
+    page = (
+        f'<!DOCTYPE html><html lang="en-US"><head><meta charset="UTF-8"><title>{title}</title>'
+        f'<link rel="canonical" href="{url}"><meta property="og:url" content="{url}">'
+        f'<meta property="article:published_time" content="{published.isoformat()}">'
+        f"{_HEAD_AND_TOP}"
+        f'<main><article class="post-{index}"><h1 class="entry-title">{title}</h1>'
+        f'<div class="entry-content">{paragraphs}</div></article>'
+        f'<section class="trending">{teaser_html}</section></main>{_BOTTOM}</body></html>'
+    )
+    return ArticleRecord(
+        canonical_url=url,
+        aliases=(f"{SITE}/?p={100_000 + index}",),
+        post_id=100_000 + index,
+        title=title,
+        lede=blocks[0]["text"],
+        body="\n\n".join(b["text"] for b in blocks),
+        blocks=blocks,
+        dateline="Puerto Vallarta, Mexico",
+        author=None if index % 4 else "PVDN Staff",
+        categories=("Puerto Vallarta News",) if index % 2 else ("Mexico News", "Jalisco"),
+        published=published,
+        modified=published + timedelta(hours=2),
+        paywalled=False,
+        extractor="pvdn",
+        raw_html=page.encode("utf-8"),
+        fetched_url=url,
+        teasers=teasers,
+        etag=f'"{index:x}-5f3a"',
+        last_modified=published.strftime("%a, %d %b %Y %H:%M:%S GMT"),
+    )
+
+
+# ---- the bare sqlite3 writers -----------------------------------------------------------------
+
+
+def _bare_connection(path: Path, schema: list[str]) -> sqlite3.Connection:
+    connection = sqlite3.connect(path, isolation_level=None)  # BEGIN / COMMIT issued by us
+    for pragma in (
+        "foreign_keys=ON",
+        "journal_mode=WAL",
+        "busy_timeout=5000",
+        "synchronous=NORMAL",
+    ):
+        connection.execute(f"PRAGMA {pragma}")
+    for ddl in schema:
+        connection.execute(ddl)
+    return connection
+
+
+def _schema_of(path: Path, tables: tuple[str, ...]) -> list[str]:
+    """CREATE statements of `tables` and their indexes, as the migrations left them."""
+    with sqlite3.connect(path) as connection:
+        marks = ", ".join("?" * len(tables))
+        rows = connection.execute(
+            f"SELECT sql FROM sqlite_master WHERE tbl_name IN ({marks}) AND sql IS NOT NULL"
+            " ORDER BY type DESC",  # tables before indexes
+            tables,
+        ).fetchall()
+    connection.close()
+    return [sql for (sql,) in rows]
+
+
+_ARTICLE_COLUMNS = (
+    "id canonical_url post_id title lede body blocks dateline author categories published"
+    " modified paywalled extractor content_hash raw_html raw_url first_seen last_seen etag"
+    " last_modified"
+).split()
+_ARTICLE_UPSERT = (
+    f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)})"
+    f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))})"
+    " ON CONFLICT (canonical_url) DO UPDATE SET "
+    + ", ".join(
+        f"{c} = CASE WHEN articles.content_hash = excluded.content_hash"
+        f" THEN articles.{c} ELSE excluded.{c} END"
+        for c in _REPLACED_ON_CHANGE
+    )
+    + ", last_seen = excluded.last_seen, etag = excluded.etag,"
+    " last_modified = excluded.last_modified, gone_at = NULL, gone_status = NULL"
+)
+_ALIAS_UPSERT = (
+    "INSERT INTO article_aliases (url, article_id, first_seen, last_seen) VALUES (?, ?, ?, ?)"
+    " ON CONFLICT (url) DO UPDATE SET article_id = excluded.article_id,"
+    " last_seen = excluded.last_seen"
+)
+_TEASER_UPSERT = (
+    "INSERT INTO teaser_links (page_id, kind, target_url, position, title, summary, image_alt,"
+    " first_seen, last_seen, seen_count) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+    " ON CONFLICT (page_id, kind, target_url) DO UPDATE SET position = excluded.position,"
+    " title = excluded.title, summary = excluded.summary, image_alt = excluded.image_alt,"
+    " last_seen = excluded.last_seen, seen_count = teaser_links.seen_count + 1"
+)
+_REVISION_INSERT = (
+    "INSERT INTO article_revisions (article_id, number, content_hash, title, lede, body, blocks,"
+    " dateline, author, categories, published, modified, paywalled, extractor, captured_at)"
+    " VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+)
+
+
+def _when(value: datetime | None) -> str | None:
+    return None if value is None else value.astimezone(UTC).isoformat(sep=" ")
+
+
+def _article_row(
+    article_id: int, record: ArticleRecord, content_hash: str, seen: str
+) -> tuple[Any, ...]:
+    return (
+        article_id,
+        record.canonical_url,
+        record.post_id,
+        record.title,
+        record.lede,
+        record.body,
+        json.dumps([dict(b) for b in record.blocks]),
+        record.dateline,
+        record.author,
+        json.dumps(list(record.categories)),
+        _when(record.published),
+        _when(record.modified),
+        record.paywalled,
+        record.extractor,
+        content_hash,
+        zlib.compress(record.raw_html, _ZLIB_LEVEL),
+        record.fetched_url,
+        seen,
+        seen,
+        record.etag,
+        record.last_modified,
+    )
+
+
+def _bare_save(
+    connection: sqlite3.Connection,
+    batch: Batch,
+    seen_at: datetime,
+    all_rows: bool,
+) -> None:
+    """One transaction: the batch's article rows (and, with `all_rows`, their child rows)."""
+    seen = _when(seen_at)
+    articles, aliases, teasers, revisions = [], [], [], []
+    for article_id, record in batch:
+        content_hash = record.content_hash
+        row = _article_row(article_id, record, content_hash, str(seen))
+        articles.append(row)
+        if not all_rows:
+            continue
+        aliases += [(url, article_id, seen, seen) for url in record.aliases]
+        teasers += [
+            (
+                article_id,
+                t.kind,
+                t.target_url,
+                t.position,
+                t.title,
+                t.summary,
+                t.image_alt,
+                seen,
+                seen,
+            )
+            for t in record.teasers
+        ]
+        # title ... extractor, as in the article row
+        revisions.append((article_id, content_hash, *row[3:14], seen))
+    connection.execute("BEGIN")
+    connection.executemany(_ARTICLE_UPSERT, articles)
+    if all_rows:
+        connection.executemany(_ALIAS_UPSERT, aliases)
+        connection.executemany(_TEASER_UPSERT, teasers)
+        connection.executemany(_REVISION_INSERT, revisions)
+    connection.execute("COMMIT")
+
+
+# ---- the run ----------------------------------------------------------------------------------
+
+STORAGE = "storage (save_article)"
+BARE = "sqlite3 executemany, articles table"
+BARE_ALL = "sqlite3 executemany, all rows"
+WRITERS = (STORAGE, BARE, BARE_ALL)
+
+
+def _batches(articles: int) -> Iterator[Batch]:
+    """The articles in pipeline-sized batches, each with the id its row gets in a fresh file."""
+    for start in range(0, articles, BATCH):
+        yield [(i + 1, make_record(i)) for i in range(start, min(start + BATCH, articles))]
+
+
+def _one_pass(folder: Path, articles: int) -> dict[str, Any]:
+    """Save `articles` three ways into fresh files under `folder`, then re-save through storage.
+
+    Returns the seconds each batch took, per writer, and the outcomes `save_article` reported.
+    """
+    engine = make_engine(f"sqlite:///{folder / 'storage.sqlite3'}")
+    upgrade_schema(engine)
+    sessions = session_factory(engine)
+    tables = ("articles", "article_aliases", "teaser_links", "article_revisions")
+    migrated = folder / "storage.sqlite3"
+    bare = _bare_connection(folder / "bare.sqlite3", _schema_of(migrated, tables[:1]))
+    bare_all = _bare_connection(folder / "bare-all.sqlite3", _schema_of(migrated, tables))
+    outcomes: Counter[str] = Counter()
+
+    def save_through_storage(batch: Batch, seen_at: datetime) -> None:
+        with sessions.begin() as session:
+            repository = ArchiveRepository(session)
+            for _id, record in batch:
+                outcomes[repository.save_article(record, seen_at)] += 1
+
+    writers: dict[str, Callable[[Batch, datetime], None]] = {
+        STORAGE: save_through_storage,
+        BARE: lambda batch, seen_at: _bare_save(bare, batch, seen_at, all_rows=False),
+        BARE_ALL: lambda batch, seen_at: _bare_save(bare_all, batch, seen_at, all_rows=True),
+    }
+    seconds: dict[str, list[float]] = {name: [] for name in WRITERS}
+    for number, batch in enumerate(_batches(articles)):
+        seen_at = datetime.now(UTC)
+        shift = number % len(WRITERS)
+        for name in WRITERS[shift:] + WRITERS[:shift]:
+            began = time.perf_counter()
+            writers[name](batch, seen_at)
+            seconds[name].append(time.perf_counter() - began)
+    first_outcomes = dict(outcomes)
+    outcomes.clear()
+    resave: list[float] = []
+    for batch in _batches(articles):
+        seen_at = datetime.now(UTC)
+        began = time.perf_counter()
+        save_through_storage(batch, seen_at)
+        resave.append(time.perf_counter() - began)
+    bare.close()
+    bare_all.close()
+    engine.dispose()
+    files = {STORAGE: "storage", BARE: "bare", BARE_ALL: "bare-all"}
+    return {
+        "batch_seconds": seconds,
+        "resave_batch_seconds": resave,
+        "outcomes": first_outcomes,
+        "resave_outcomes": dict(outcomes),
+        "file_mb": {
+            name: sum(p.stat().st_size for p in folder.glob(f"{stem}.sqlite3*")) / 1e6
+            for name, stem in files.items()
+        },
+    }
+
+
+def _rates(articles: int, batches: list[list[float]]) -> dict[str, float]:
+    """Articles per second: over whole passes (median of passes) and per median batch."""
+    return {
+        "overall": statistics.median(articles / sum(times) for times in batches),
+        "median_batch": BATCH / statistics.median(t for times in batches for t in times),
+    }
+
+
+def _paired(numerators: list[list[float]], denominators: list[list[float]]) -> float:
+    """Median over batches of the ratio of two writers' times on the same batch."""
+    return statistics.median(
+        n / d
+        for ns, ds in zip(numerators, denominators, strict=True)
+        for n, d in zip(ns, ds, strict=True)
+    )
+
+
+def run(repeats: int = 1, articles: int = ARTICLES) -> dict[str, Any]:
+    """Rates and ratios over `repeats` passes, each into fresh files.
+
+    Every pass times each of its `articles / 50` batches separately, so one pass already gives
+    a median over 200 batches for each writer, and a ratio per batch taken under the same load.
+    """
+    started = time.perf_counter()
+    sample = [make_record(i) for i in range(200)]
+    passes = []
+    for _ in range(repeats):
+        with tempfile.TemporaryDirectory(prefix="pvdn-storage-bench-") as folder:
+            passes.append(_one_pass(Path(folder), articles))
+    times = {name: [p["batch_seconds"][name] for p in passes] for name in WRITERS}
+    resave = [p["resave_batch_seconds"] for p in passes]
+    return {
+        "articles": articles,
+        "batch": BATCH,
+        "repeats": repeats,
+        "sizes": {
+            "raw_html_kb": statistics.mean(len(r.raw_html) for r in sample) / 1000,
+            "raw_html_compressed_kb": statistics.mean(
+                len(zlib.compress(r.raw_html, _ZLIB_LEVEL)) for r in sample
+            )
+            / 1000,
+            "body_kb": statistics.mean(len(r.body.encode()) for r in sample) / 1000,
+            "blocks": len(sample[0].blocks),
+            "teasers": len(sample[0].teasers),
+        },
+        "upserts_per_s": {name: _rates(articles, times[name]) for name in WRITERS},
+        "storage_time_ratio": {
+            BARE: _paired(times[STORAGE], times[BARE]),
+            BARE_ALL: _paired(times[STORAGE], times[BARE_ALL]),
+        },
+        "resave_per_s": _rates(articles, resave),
+        "resave_vs_first_save": _paired(resave, times[STORAGE]),
+        "outcomes": dict(sum((Counter(p["outcomes"]) for p in passes), Counter[str]())),
+        "resave_outcomes": dict(
+            sum((Counter(p["resave_outcomes"]) for p in passes), Counter[str]())
+        ),
+        "file_mb": passes[-1]["file_mb"],
+        "seconds": time.perf_counter() - started,
+    }
+
+
+# ---- report -----------------------------------------------------------------------------------
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    """The report section: what was written, the rates, the ratios."""
+    sizes, rates, ratio = figures["sizes"], figures["upserts_per_s"], figures["storage_time_ratio"]
+    passes = "one pass" if figures["repeats"] == 1 else f"{figures['repeats']} passes"
+    resave = figures["resave_per_s"]
+    lines = [
+        "## Storage write throughput",
+        "",
+        f"{figures['articles']:,} synthetic articles (body {sizes['body_kb']:.1f} KB in"
+        f" {sizes['blocks']} blocks, {sizes['teasers']} teasers, raw HTML"
+        f" {sizes['raw_html_kb']:.1f} KB, {sizes['raw_html_compressed_kb']:.1f} KB compressed),"
+        f" {figures['batch']} per transaction, into fresh SQLite files (WAL, synchronous=NORMAL),"
+        " written three ways that take turns batch by batch: `storage` (`make_engine`,"
+        " `upgrade_schema`, then `ArchiveRepository.save_article`, as the crawler's pipeline"
+        " does); plain `sqlite3` `executemany` of the same article rows (same columns, the same"
+        " compressed raw HTML, the same upsert) into a copy of the `articles` table; and the"
+        " same plus the rows `save_article` also writes (1 alias, 10 teaser rows and the first"
+        " revision per article). Compressing the page and hashing the content are inside every"
+        f" writer's clock; building the records is not. *Overall*: articles over the total time"
+        f" ({passes}); *median batch*: 50 over the median batch time; *storage takes*: median"
+        f" over batches of storage's time over the other writer's on the same batch.",
+        "",
+        "| writer | upserts/s overall | upserts/s, median batch | storage takes |",
+        "|---|---:|---:|---:|",
+        f"| {STORAGE} | {rates[STORAGE]['overall']:,.0f} |"
+        f" {rates[STORAGE]['median_batch']:,.0f} | 1.0x |",
+    ]
+    for name in (BARE, BARE_ALL):
+        lines.append(
+            f"| {name} | {rates[name]['overall']:,.0f} | {rates[name]['median_batch']:,.0f} |"
+            f" {ratio[name]:.1f}x as long |"
+        )
+    lines += [
+        "",
+        f"Saving the same {figures['articles']:,} articles again through `save_article`,"
+        f" unchanged (outcomes {figures['resave_outcomes']}; the first save gave"
+        f" {figures['outcomes']}): {resave['overall']:,.0f} articles/s overall,"
+        f" {resave['median_batch']:,.0f}/s per median batch; a batch takes"
+        f" {figures['resave_vs_first_save']:.2f}x its first save's time. Files after the"
+        " pass: "
+        + ", ".join(f"{name} {mb:.0f} MB" for name, mb in figures["file_mb"].items())
+        + ".",
+        "",
+        f"Run time: {figures['seconds']:.0f} s.",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
+    parser.add_argument("--repeats", type=int, default=1, help="passes, each into fresh files")
+    parser.add_argument("--articles", type=int, default=ARTICLES, help="articles per pass")
+    parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    args = parser.parse_args()
+    figures = run(args.repeats, args.articles)
+    print(markdown(figures))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
