@@ -1,6 +1,7 @@
 """Run every benchmark in one go and write the report: benchmarks/README.md and report.json.
 
-    .venv/bin/python benchmarks/run.py [--pages 5000] [--repeats 7] [--skip crawl]
+    .venv/bin/pip install -q -e '.[test,bench]' && .venv/bin/python benchmarks/run.py
+    (options: --pages 5000, --repeats 7, --skip crawl)
 
 Sections: cleaning quality and speed against the peers (quality.py), the crawl's throughput,
 memory and incremental cost on a generated 5,000-page site (crawl_bench.py), and storage
@@ -29,7 +30,7 @@ import crawl_bench  # noqa: E402
 import quality  # noqa: E402
 import storage_bench  # noqa: E402
 
-COMMAND = ".venv/bin/python benchmarks/run.py"
+COMMAND = ".venv/bin/pip install -q -e '.[test,bench]' && .venv/bin/python benchmarks/run.py"
 
 
 def machine() -> dict[str, Any]:
