@@ -33,12 +33,12 @@ from pvdn_crawler.urls import (
     same_site,
 )
 
-# Where discovery starts, relative to base_url.
-START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
-START_LISTINGS = ("/headlines/",)
 if TYPE_CHECKING:
     from storage.records import KnownPage
 
+# Where discovery starts, relative to base_url.
+START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
+START_LISTINGS = ("/headlines/",)
 try:
     _VERSION = version("pvdn-archive")
 except PackageNotFoundError:  # running from a checkout that was not installed
