@@ -215,17 +215,18 @@ class PvdnSpider(scrapy.Spider):
     def _walk_listing(self, response: HtmlResponse) -> Iterator[scrapy.Request | AliasItem]:
         archive = _archive_of(response.url)
         self._listing_pages[archive] += 1
-        links = [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
-        links = [url for url in links if same_site(url, self.base_url)]
-        articles = [url for url in links if page_kind(url) is PageKind.ARTICLE]
+        hrefs = response.xpath("//a/@href").getall()
+        links = [response.urljoin(href.strip()) for href in hrefs]
+        kinds = [(url, page_kind(url)) for url in links if same_site(url, self.base_url)]
+        articles = [url for url, kind in kinds if kind is PageKind.ARTICLE]
         if articles and self._shortcuts() and all(map(self._known, articles)):
             # Listings run newest first: a page of known articles means the rest are too.
             self._exhausted.add(archive)
             self._count("listings/stopped_at_known")
         for url in articles:
             yield from self._follow(url)
-        for url in links:
-            if page_kind(url) is PageKind.LISTING and self._may_walk(url):
+        for url, kind in kinds:
+            if kind is PageKind.LISTING and self._may_walk(url):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
 
     def _may_walk(self, url: str) -> bool:
@@ -271,9 +272,7 @@ class PvdnSpider(scrapy.Spider):
             if teaser.url:
                 yield from self._follow(teaser.url)
         for href in response.xpath("//a/@href").getall():
-            url = response.urljoin(href.strip())
-            if same_site(url, self.base_url) and page_kind(url) is PageKind.ARTICLE:
-                yield from self._follow(url)
+            yield from self._follow(response.urljoin(href.strip()))  # it keeps site articles
 
     # -- bookkeeping -----------------------------------------------------------------------
 
