@@ -49,6 +49,18 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
     return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
 
 
+class _CountsInStats:
+    """A component whose one dependency is the crawl's stats collector."""
+
+    def __init__(self, stats: StatsCollector) -> None:
+        self.stats = stats
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats)
+
+
 class RetryAfterMiddleware:
     """Waits out `Retry-After` before RetryMiddleware retries an answer (429, 503, any status
     in RETRY_HTTP_CODES), at most `PVDN_MAX_RETRY_AFTER` seconds (default 120).
@@ -147,7 +159,7 @@ def _failure_kind(exception: BaseException) -> str:
     return "other"
 
 
-class FailureStatsMiddleware:
+class FailureStatsMiddleware(_CountsInStats):
     """Counts each request given up on, by cause: `pvdn/failed/<cause>` (timeout, connection,
     data_loss, too_large, dns, other) for downloads that raised, and
     `pvdn/failed/http_<status>` for a 5xx or 429 answer that retries did not cure.
@@ -156,14 +168,6 @@ class FailureStatsMiddleware:
     answers with the retry request); only the last attempt does. Requests ignored on purpose
     (robots.txt, other hosts) are not failures.
     """
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
 
     def process_response(self, request: Request, response: Response) -> Response:
         if response.status >= 500 or response.status == 429:
@@ -178,7 +182,7 @@ class FailureStatsMiddleware:
         logger.warning("gave up on %s: %s (%s)", request.url, kind, type(exception).__name__)
 
 
-class RedirectLoopMiddleware:
+class RedirectLoopMiddleware(_CountsInStats):
     """Counts redirect loops (`pvdn/redirects/loop`): a redirect that leads, through the
     redirects answered so far this run, back to the address that answered it (`/a` -> `/b`
     -> `/a`). The loop itself ends by Scrapy's duplicate filter (the address was requested
@@ -189,13 +193,8 @@ class RedirectLoopMiddleware:
     """
 
     def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
+        super().__init__(stats)
         self._moves: dict[str, str] = {}
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
@@ -218,7 +217,7 @@ class RedirectLoopMiddleware:
         return False
 
 
-class MalformedXmlMiddleware:
+class MalformedXmlMiddleware(_CountsInStats):
     """Counts feeds and sitemaps that are not well-formed XML: `pvdn/feed/malformed`,
     `pvdn/sitemap/malformed`. The spider reads them leniently (lxml's recovery keeps what it
     can, an unreadable sitemap is counted as `pvdn/sitemap/unparseable`); a broken feed would
@@ -227,14 +226,6 @@ class MalformedXmlMiddleware:
     A spider middleware (priority 60, after HttpErrorMiddleware): it sees the answers that
     reach the spider, and never changes them.
     """
-
-    def __init__(self, stats: StatsCollector) -> None:
-        self.stats = stats
-
-    @classmethod
-    def from_crawler(cls, crawler: Crawler) -> Self:
-        assert crawler.stats is not None
-        return cls(crawler.stats)
 
     def process_spider_input(self, response: Response) -> None:
         if response.status != 200:
