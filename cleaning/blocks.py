@@ -31,8 +31,9 @@ from cleaning.xpaths import (
 class ElementRules(Protocol):
     """Site knowledge the walker consults for each element."""
 
-    def skip_reason(self, el: etree._Element) -> str | None:
-        """Why this subtree is not story (a teaser list, a paywall box), or None."""
+    def skip_reason(self, el: etree._Element, classes: list[str]) -> str | None:
+        """Why this subtree is not story (a teaser list, a paywall box), or None. `classes`
+        are the element's class words."""
 
     def wrapper_reason(self, el: etree._Element) -> str | None:
         """A name for a wrapper whose blocks are judged together (an excerpt box), or None."""
@@ -85,10 +86,13 @@ class _Walker:
     def subtree_reason(self, el: etree._Element, tag: str) -> str | None:
         if tag in SKIP_TAGS:
             return "embed" if tag in {"iframe", "object", "embed", "video", "audio"} else "non-text"
+        if not el.keys():  # most paragraphs carry no attribute at all
+            return self.rules.skip_reason(el, [])
         if is_hidden(el):
             return "hidden"
-        return self.rules.skip_reason(el) or boilerplate_reason(
-            el.get("class", ""), el.get("id", "")
+        class_attr = el.get("class") or ""
+        return self.rules.skip_reason(el, class_attr.split()) or boilerplate_reason(
+            class_attr, el.get("id") or ""
         )
 
     def children(self, el: etree._Element, place: _Place) -> None:

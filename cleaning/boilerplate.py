@@ -20,6 +20,8 @@ _MAX_NOTICE_CHARS = 400
 _MAX_CTA_CHARS = 160
 # Headings, labels and wall lines are short; longer blocks can only be pitches or notices.
 _MAX_LINE_CHARS = 200
+# The site's name on a line of its own ("Puerto Vallarta and Mexico News").
+_MAX_NAME_CHARS = 40
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +45,9 @@ def judge(text: str) -> Verdict | None:
         lowered = text.lower()
         if "subscri" not in lowered and "supporter" not in lowered:
             return None
-    elif not profile.PHRASE_WORDS.search(text):
+    elif len(text) <= _MAX_NAME_CHARS and profile.SITE_NAME_LINE.match(text):
+        return Verdict("site name")
+    elif not _has_phrase_word(text):
         return None
     if profile.FOLLOW_US.match(text):
         return FOLLOW_US
@@ -57,8 +61,6 @@ def judge(text: str) -> Verdict | None:
         return Verdict("comments", ends_story=True)
     if profile.SCROLL_TO_TOP.match(text):
         return Verdict("scroll to top")
-    if profile.SITE_NAME_LINE.match(text):
-        return Verdict("site name")
     if len(text) <= _MAX_NOTICE_CHARS and profile.SUPPORTERS_NOTICE.search(text):
         return Verdict("supporters notice")
     if len(text) <= _MAX_CTA_CHARS and (
@@ -73,6 +75,12 @@ def judge(text: str) -> Verdict | None:
     if AD_LABEL.match(text):
         return Verdict("advertisement")
     return None
+
+
+def _has_phrase_word(text: str) -> bool:
+    """Whether a block holds one of the profile's phrase words (so the patterns must run)."""
+    lowered = text.lower()
+    return any(word in lowered for word in profile.PHRASE_WORDS)
 
 
 def strip_read_full_story(text: str) -> tuple[str, bool]:
@@ -93,7 +101,9 @@ def strip_read_full_story(text: str) -> tuple[str, bool]:
 
 
 def strip_citation_tokens(text: str) -> str:
-    """Drop citation tokens ("Wikipedia") glued right after a sentence's end."""
+    """Drop citation tokens ("Wikipedia") glued right after a sentence's end; `text` itself
+    when there are none."""
     if not any(token in text for token in profile.CITATION_TOKENS):
         return text
-    return profile.GLUED_CITATION.sub("", text)
+    stripped = profile.GLUED_CITATION.sub("", text)
+    return text if stripped == text else stripped

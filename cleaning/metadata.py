@@ -66,22 +66,23 @@ def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
     return parsed
 
 
+_META_KEYS = frozenset({"property", "name", "itemprop"})
+
+
 class _MetaTags:
-    """Every <meta> tag's content by its property, name or itemprop, read in one pass."""
+    """Every <meta> tag by its property, name or itemprop, read in one pass; contents are
+    read and folded only for the names asked about (a page has dozens of meta tags)."""
 
     def __init__(self, index: PageIndex) -> None:
-        self._by_key: dict[str, list[str]] = {}
+        self._by_key: dict[str, list[etree._Element]] = {}
         for el in index.tag("meta"):
-            content = fold(el.get("content", ""))
-            if not content:
-                continue
-            for attr in ("property", "name", "itemprop"):
-                key = el.get(attr)
-                if key:
-                    self._by_key.setdefault(key, []).append(content)
+            for attr, key in el.items():
+                if attr in _META_KEYS and key:
+                    self._by_key.setdefault(str(key), []).append(el)
 
     def __call__(self, *names: str) -> list[str]:
-        return [v for name in names for v in self._by_key.get(name, [])]
+        contents = (fold(el.get("content", "")) for n in names for el in self._by_key.get(n, ()))
+        return [content for content in contents if content]
 
 
 def _json_ld_objects(index: PageIndex) -> Iterator[dict[str, Any]]:
@@ -216,13 +217,18 @@ def _post_id(index: PageIndex) -> int | None:
     return None
 
 
+def _absolute(base: str, href: str) -> str:
+    # urljoin costs more than the rest of the metadata; most canonical URLs are absolute.
+    return href if href.startswith(("https://", "http://")) else urljoin(base, href)
+
+
 def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMeta:
     base = url or ""
     meta_tags = _MetaTags(index)
     canonical = next(
         (link.get("href") for link in index.tag("link") if link.get("rel") == "canonical"), None
     ) or next(iter(meta_tags("og:url")), None)
-    canonical_url = urljoin(base, canonical.strip()) if canonical else None
+    canonical_url = _absolute(base, canonical.strip()) if canonical else None
 
     ld = _JsonLd(index)
     times = index.tag("time")

@@ -48,6 +48,18 @@ def links(el: etree._Element) -> list[etree._Element]:
     return [a for a in el.iter("a") if a.get("href")]
 
 
+def document_order_key(el: etree._Element) -> tuple[int, ...]:
+    """A key that sorts elements of one tree in document order: the child index at each level
+    from the root. Cheaper than numbering the whole tree when only a few elements are sorted."""
+    key: list[int] = []
+    parent = el.getparent()
+    while parent is not None:
+        key.append(parent.index(el))
+        el, parent = parent, parent.getparent()
+    key.reverse()
+    return tuple(key)
+
+
 def find(el: etree._Element, expr: etree.XPath) -> list[etree._Element]:
     """Elements a compiled XPath selects (typed: other results are dropped). Expressions are
     compiled once at import: `el.xpath(str)` compiles on every call."""

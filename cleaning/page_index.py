@@ -8,8 +8,8 @@ PVDN path several times faster than a general extractor.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Callable
+import re
+from bisect import bisect_left
 from functools import cached_property
 
 from lxml import etree
@@ -27,23 +27,31 @@ class PageIndex:
     """The page's elements by tag (document order within a tag) and by class word.
 
     Tag lists are read on first use with lxml's C-level tag filter; class words are indexed
-    in one pass over the elements that can carry the classes asked about.
+    in one pass over the elements that can carry the classes asked about, which also records
+    their document order (for merging the lists of several words).
     """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
         self._by_tag: dict[str, list[etree._Element]] = {}
-        self._by_class: defaultdict[str, list[etree._Element]] = defaultdict(list)
-        for el in root.iter(*_CLASSED_TAGS):
+        self._by_class: dict[str, list[etree._Element]] = {}
+        self._order: dict[etree._Element, int] = {}
+        by_class, order = self._by_class, self._order
+        for i, el in enumerate(root.iter(*_CLASSED_TAGS)):
             class_attr = el.get("class")
             if class_attr:
+                order[el] = i
                 for word in class_attr.split():
-                    self._by_class[word].append(el)
+                    found = by_class.get(word)
+                    if found is None:
+                        by_class[word] = [el]
+                    else:
+                        found.append(el)
 
     @cached_property
-    def position(self) -> dict[etree._Element, int]:
-        """Document position of every element (line numbers repeat on minified pages)."""
-        return {el: i for i, el in enumerate(self.root.iter())}
+    def _words(self) -> list[str]:
+        """Class words in sorted order, for prefix lookups."""
+        return sorted(self._by_class)
 
     def tag(self, name: str) -> list[etree._Element]:
         found = self._by_tag.get(name)
@@ -51,23 +59,26 @@ class PageIndex:
             found = self._by_tag[name] = list(self.root.iter(name))
         return found
 
-    def tags(
-        self, *names: str, where: Callable[[etree._Element], bool] | None = None
-    ) -> list[etree._Element]:
-        """Elements of any of these tags (that pass `where`), in document order."""
-        # One C-filtered walk yields the tags in document order.
-        return [el for el in self.root.iter(*names) if where is None or where(el)]
+    def tags(self, *names: str) -> list[etree._Element]:
+        """Elements of any of these tags, in document order (one C-filtered walk)."""
+        return list(self.root.iter(*names))
+
+    def tags_whose_text(self, pattern: re.Pattern[str], *names: str) -> list[etree._Element]:
+        """Elements of these tags whose own text (before any child) matches `pattern`."""
+        return [el for el in self.root.iter(*names) if (text := el.text) and pattern.match(text)]
 
     def with_class(self, *words: str, derived: bool = False) -> list[etree._Element]:
         """Elements carrying one of these class words, in document order. With `derived`,
         words built on them count too ("trending" also finds "trending-item")."""
-        found: dict[etree._Element, None] = {}
-        for word in words:
-            for el in self._by_class.get(word, []):
-                found[el] = None
+        lists = [found for word in words if (found := self._by_class.get(word))]
         if derived:
-            prefixes = tuple(f"{w}-" for w in words)
-            for word, elements in self._by_class.items():
-                if word.startswith(prefixes):
-                    found.update(dict.fromkeys(elements))
-        return sorted(found, key=self.position.__getitem__)
+            sorted_words = self._words
+            for prefix in (f"{w}-" for w in words):
+                i = bisect_left(sorted_words, prefix)
+                while i < len(sorted_words) and sorted_words[i].startswith(prefix):
+                    lists.append(self._by_class[sorted_words[i]])
+                    i += 1
+        if len(lists) <= 1:
+            return list(lists[0]) if lists else []  # one word's list is in document order
+        merged = dict.fromkeys(el for found in lists for el in found)
+        return sorted(merged, key=self._order.__getitem__)

@@ -86,7 +86,8 @@ def _cp1252_bytes(run: str) -> bytes:
 
 def repair_mojibake(text: str) -> str:
     """Undo UTF-8 read as cp1252, run by run, leaving correct text untouched."""
-    if not ("Ã" in text or "â€" in text or "Â" in text) or not _MOJIBAKE.search(text):
+    # Single-character probes first: they run at memchr speed, a two-character one does not.
+    if not ("Ã" in text or "â" in text or "Â" in text) or not _MOJIBAKE.search(text):
         return text
     # ” is E2 80 9D; 0x9D has no cp1252 character, so a strict decoder left U+FFFD behind.
     text = text.replace("â€\ufffd", "”")

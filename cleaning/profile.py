@@ -117,11 +117,14 @@ VISIBLE_DATE: Final = re.compile(
 )
 SITE_TIMEZONE: Final = "America/Mexico_City"
 
-# Every boilerplate phrase above contains one of these words: a block without any of them is
-# story, and the phrase patterns need not run (most blocks of a page are story).
-PHRASE_WORDS: Final = re.compile(
-    r"follow|trending|related|you may|subscri|log ?in|sign in|password|read full|keep reading"
-    r"|continue reading|independent|respons|comment|repl|thought|scroll|vallarta|pvdn|daily"
-    r"|supporter|newsletter|>>|»|&gt;|channel|advert|sponsor|https?://",
-    re.IGNORECASE,
-)
+# Every boilerplate phrase above but the site's bare name contains one of these (lowercase)
+# substrings: a block without any of them is story, and the phrase patterns need not run (most
+# blocks of a page are story; the name is left out because stories name the city).
+# Plain substrings, not a regex: `in` over a lowered block is several times faster than an
+# alternation searched at every position.
+PHRASE_WORDS: Final = (
+    "follow", "trending", "related", "you may", "subscri", "login", "log in", "sign in",
+    "password", "read full", "keep reading", "continue reading", "independent", "respons",
+    "comment", "repl", "thought", "scroll", "supporter",
+    "newsletter", ">>", "»", "&gt;", "channel", "advert", "sponsor", "http",
+)  # fmt: skip

@@ -27,10 +27,15 @@ from cleaning.text_dump import visible_date
 from cleaning.textnorm import fold
 
 _SIBLINGS_TO_CHECK = 3
+# All text under an element, joined by libxml2: a cheap first look before walking the lines.
+_ALL_TEXT = etree.XPath("string(.)", smart_strings=False)
 _WALL_LINES = etree.XPath(
     "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4 or self::div[not(*)]"
     " or self::a]"
 )
+
+
+_PAYWALL_CLASSES = frozenset(profile.PAYWALL_CLASSES)
 
 
 def is_pvdn(meta: PageMeta, url: str | None, extra_hosts: frozenset[str] = frozenset()) -> bool:
@@ -43,25 +48,26 @@ def is_pvdn(meta: PageMeta, url: str | None, extra_hosts: frozenset[str] = froze
 
 
 def find_container(index: PageIndex) -> etree._Element | None:
-    """The story container: the first element with the profile's most specific class word."""
-    candidates = [
-        (el.get("class", "").split(), el)
-        for el in index.with_class(*(w for w in profile.CONTAINER_CLASSES if ":" not in w))
-    ]
-    candidates += [
-        ([f"itemprop:{el.get('itemprop')}"], el)
-        for el in index.tags("div", "article", "section", "main")
-        if el.get("itemprop")
-    ]
+    """The story container: the first element with the profile's most specific class word
+    (or itemprop), asked word by word so the usual page stops at its first question."""
     for word in profile.CONTAINER_CLASSES:
-        for words, el in candidates:
-            if word in words and not _in_related_block(el, words):
+        kind, _, value = word.rpartition(":")
+        if kind == "itemprop":
+            found = [
+                el
+                for el in index.tags("div", "article", "section", "main")
+                if el.get("itemprop") == value
+            ]
+        else:
+            found = index.with_class(value)
+        for el in found:
+            if not _in_related_block(el):
                 return el
     return None
 
 
-def _in_related_block(el: etree._Element, words: list[str]) -> bool:
-    return any("related" in w for w in words) or any(
+def _in_related_block(el: etree._Element) -> bool:
+    return "related" in el.get("class", "") or any(
         "related" in a.get("class", "") for a in el.iterancestors()
     )
 
@@ -86,11 +92,10 @@ class _Rules:
         self._teaser_elements = {el: f"{s.kind} teasers" for s in sections for el in s.elements}
         self.paywall_boxes = 0
 
-    def skip_reason(self, el: etree._Element) -> str | None:
+    def skip_reason(self, el: etree._Element, classes: list[str]) -> str | None:
         if el in self._teaser_elements:
             return self._teaser_elements[el]
-        classes = el.get("class", "").split()
-        if any(c in profile.PAYWALL_CLASSES for c in classes):
+        if classes and not _PAYWALL_CLASSES.isdisjoint(classes):
             self.paywall_boxes += 1
             return "subscriber wall"
         return None
@@ -183,7 +188,7 @@ def _page_has_follow_us(index: PageIndex) -> bool:
 def _wall_outside(container: etree._Element) -> bool:
     """A subscriber wall printed right after the story container (some plugins put it there)."""
     for sibling in list(container.itersiblings())[:_SIBLINGS_TO_CHECK]:
-        if not isinstance(sibling.tag, str) or "subscri" not in element_text(sibling).lower():
+        if not isinstance(sibling.tag, str) or "subscri" not in str(_ALL_TEXT(sibling)).lower():
             continue
         for el in find(sibling, _WALL_LINES):
             verdict = judge(fold(element_text(el)))

@@ -72,8 +72,10 @@ def assemble(
         if had_label:
             story.paywalled = True
             story.removed.append(Removed("Read Full Story", "read-full-story link"))
-        cleaned = fold(strip_citation_tokens(text))
-        if cleaned != fold(text):
+        cleaned = fold(text)
+        uncited = strip_citation_tokens(cleaned)
+        if uncited is not cleaned:
+            cleaned = fold(uncited)
             story.removed.append(Removed(text, "citation token"))
         if cleaned:
             story.blocks.append(Block(cand.kind, cleaned))

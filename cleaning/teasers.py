@@ -15,7 +15,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from cleaning.nodes import element_text, find, links
+from cleaning.nodes import document_order_key, element_text, links
 from cleaning.page_index import PageIndex
 from cleaning.result import Teaser, TeaserKind
 from cleaning.textnorm import fold
@@ -25,14 +25,10 @@ from cleaning.textnorm import fold
 # full text is matched against the profile's pattern afterwards.
 _HEADING_TAGS = ("h2", "h3", "h4", "h5", "h6", "p", "div", "span", "strong", "b", "header")
 _HEADING_START = re.compile(r"\s*(?:trending|related|you may also like)", re.IGNORECASE)
-_SIDEBAR_EXPR = (
-    "ancestor::aside or ancestor::footer or ancestor::nav or ancestor::*[@id='secondary']"
-    " or ancestor::*[contains(concat(' ', normalize-space(@class), ' '), ' sidebar ')"
-    " or contains(concat(' ', normalize-space(@class), ' '), ' widget-area ')]"
-)
-# Compiled once: inside a sidebar, widget area, footer or navigation.
-_IN_SIDEBAR = etree.XPath(_SIDEBAR_EXPR)
-_EXCERPTS = etree.XPath(".//*[contains(@class, 'excerpt')] | .//p")
+# Ancestors that mark a list as the theme's furniture, not the article's: by tag, id, class word.
+_SIDEBAR_TAGS = frozenset({"aside", "footer", "nav"})
+_SIDEBAR_IDS = frozenset({"secondary"})
+_SIDEBAR_CLASSES = frozenset({"sidebar", "widget-area"})
 _READ_MORE = re.compile(r"\s*(?:read more|continue reading|read full story)\s*[»›→.]*\s*$", re.I)
 _MAX_HEADING_CHARS = 60
 _MAX_CLIMB = 3
@@ -53,9 +49,7 @@ def find_sections(
 ) -> list[TeaserSection]:
     """Every teaser section of the page outside sidebars and footers, in page order."""
     heading_rules = list(headings)
-    heading_candidates = index.tags(
-        *_HEADING_TAGS, where=lambda el: bool(el.text and _HEADING_START.match(el.text))
-    )
+    heading_candidates = index.tags_whose_text(_HEADING_START, *_HEADING_TAGS)
     # A class word or a word built on it ("trending" also finds "trending-item").
     class_candidates = [
         (kind, el) for kind, words in list_classes for el in index.with_class(*words, derived=True)
@@ -64,7 +58,7 @@ def find_sections(
     sections: list[TeaserSection] = []
     taken: set[etree._Element] = set()
     for el in heading_candidates:
-        if el in taken or _inside(el, taken) or _IN_SIDEBAR(el):
+        if el in taken or _inside(el, taken) or _in_sidebar(el):
             continue
         text = element_text(el)
         if not text or len(text) > _MAX_HEADING_CHARS:
@@ -90,15 +84,27 @@ def find_sections(
             taken.update(elements)
 
     for kind, el in class_candidates:
-        if el in taken or _inside(el, taken) or _contains_any(el, taken) or _IN_SIDEBAR(el):
+        if el in taken or _inside(el, taken) or _contains_any(el, taken) or _in_sidebar(el):
             continue
         teasers = tuple(_read_items(_items(el), kind, base_url))
         if len(teasers) >= 2:
             sections.append(TeaserSection(kind, (el,), teasers))
             taken.add(el)
 
-    sections.sort(key=lambda s: index.position.get(s.elements[0], 0))
+    sections.sort(key=lambda s: document_order_key(s.elements[0]))
     return sections
+
+
+def _in_sidebar(el: etree._Element) -> bool:
+    """Inside a sidebar, widget area, footer or navigation."""
+    for a in el.iterancestors():
+        if (
+            a.tag in _SIDEBAR_TAGS
+            or a.get("id") in _SIDEBAR_IDS
+            or not _SIDEBAR_CLASSES.isdisjoint(a.get("class", "").split())
+        ):
+            return True
+    return False
 
 
 def _inside(el: etree._Element, taken: set[etree._Element]) -> bool:
@@ -126,7 +132,7 @@ def _following_items(heading: etree._Element) -> list[etree._Element] | None:
     for _ in range(_MAX_CLIMB + 1):
         sibling = el.getnext()
         while sibling is not None:
-            if isinstance(sibling.tag, str) and links(sibling):
+            if isinstance(sibling.tag, str) and _has_link(sibling):
                 run = _look_alike_run(sibling)
                 return run if len(run) >= 2 else _items(sibling)
             sibling = sibling.getnext()
@@ -143,12 +149,29 @@ def _look_alike_run(first: etree._Element) -> list[etree._Element]:
     run = []
     el: etree._Element | None = first
     while el is not None and el.tag == first.tag and el.get("class") == first.get("class"):
-        hrefs = {a.get("href") for a in links(el)}
-        if len(hrefs) != 1:
+        if not _one_target(el):
             break
         run.append(el)
         el = el.getnext()
     return run
+
+
+def _has_link(el: etree._Element) -> bool:
+    return any(a.get("href") for a in el.iter("a"))
+
+
+def _one_target(el: etree._Element) -> bool:
+    """Whether `el`'s links all go to one address (stops at the second address)."""
+    target = None
+    for a in el.iter("a"):
+        href = a.get("href")
+        if not href:
+            continue
+        if target is None:
+            target = href
+        elif href != target:
+            return False
+    return target is not None
 
 
 def _items(container: etree._Element) -> list[etree._Element]:
@@ -158,7 +181,7 @@ def _items(container: etree._Element) -> list[etree._Element]:
         children = [c for c in el if isinstance(c.tag, str)]
         if el.tag in {"ul", "ol"}:
             return [c for c in children if c.tag == "li"]
-        with_links = [c for c in children if links(c)]
+        with_links = [c for c in children if _has_link(c)]
         if len(with_links) == 1 and with_links[0].tag != "a" and len(links(with_links[0])) > 2:
             el = with_links[0]
             continue
@@ -223,7 +246,9 @@ def _strip_read_more(text: str) -> str:
 
 def _summary(item: etree._Element, title: str) -> str | None:
     """The item's text after the title: its excerpt element if it has one, else the rest."""
-    for excerpt in find(item, _EXCERPTS):
+    for excerpt in item.iterdescendants():
+        if excerpt.tag != "p" and "excerpt" not in (excerpt.get("class") or ""):
+            continue
         text = _strip_read_more(element_text(excerpt))
         if text and text != title:
             return text

@@ -54,7 +54,13 @@ def match_key(text: str) -> str:
 
 def strip_trailing_ellipsis(text: str) -> tuple[str, bool]:
     """Remove a truncation marker from the end; say whether there was one."""
-    if not text.rstrip().endswith((".", "\u2026", "]")):
+    # Every marker ends in "…", "]" or two dots with at most a space between them; checking
+    # that first spares most paragraphs (which end in one full stop) the regex's scan.
+    end = text.rstrip()[-2:]
+    if not (
+        end.endswith(("\u2026", "]"))
+        or (len(end) == 2 and end[1] == "." and (end[0] == "." or end[0].isspace()))
+    ):
         return text, False
     stripped = TRAILING_ELLIPSIS.sub("", text)
     return stripped, stripped != text
