@@ -38,6 +38,10 @@ class ElementRules(Protocol):
     def wrapper_reason(self, el: etree._Element) -> str | None:
         """A name for a wrapper whose blocks are judged together (an excerpt box), or None."""
 
+    def removed_text(self, el: etree._Element) -> str | None:
+        """The text to record for a skipped subtree the rules have already read ("" for none),
+        or None to have the walker read it."""
+
 
 @dataclass(slots=True)
 class Walk:
@@ -79,7 +83,9 @@ class _Walker:
             self.walk.blocks.append(Candidate(kind, text, place.wrapper))
 
     def drop(self, el: etree._Element, reason: str) -> None:
-        text = element_text(el)
+        text = self.rules.removed_text(el)
+        if text is None:
+            text = element_text(el)
         if text:
             self.walk.removed.append(Removed(text, reason))
 
@@ -137,7 +143,7 @@ class _Walker:
                 self.emit("caption", element_text(el), place)
             else:
                 self.emit("quote" if place.in_quote else "paragraph", element_text(el), place)
-        elif tag == "li" and el.find(".//figure") is not None:
+        elif tag == "li" and next(el.iter("figure"), None) is not None:
             # Gallery items: an image and its caption, not a list of points.
             self.children(el, place.inner())
         elif tag == "li":

@@ -35,8 +35,16 @@ def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
     # Cheap exit for most pages: a repeat starts with the opening's first words.
     if not _same_start(texts[paragraphs[0]], [texts[i] for i in paragraphs[1:]]):
         return None
-    lead_key = " ".join(_key(texts[i]) for i in paragraphs[:LEAD_PARAGRAPHS])
-    needed = min(MIN_REPEAT_CHARS, len(_key(texts[paragraphs[0]])))
+    keys: dict[int, str] = {}  # keys of whole paragraphs are costly: each is made once
+
+    def key(i: int) -> str:
+        found = keys.get(i)
+        if found is None:
+            found = keys[i] = _key(texts[i])
+        return found
+
+    lead_key = " ".join(key(i) for i in paragraphs[:LEAD_PARAGRAPHS])
+    needed = min(MIN_REPEAT_CHARS, len(key(paragraphs[0])))
     # Walk back from the last block; a tail longer than the opening cannot be its prefix,
     # which keeps this linear on long pages.
     found = None
@@ -44,7 +52,7 @@ def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
     for start in range(len(kinds) - 1, paragraphs[0], -1):
         if kinds[start] != "paragraph":
             break
-        tail_key = f"{_key(texts[start])} {tail_key}".strip()
+        tail_key = f"{key(start)} {tail_key}".strip()
         if len(tail_key) > len(lead_key):
             break
         if len(tail_key) >= needed and lead_key.startswith(tail_key):
@@ -57,10 +65,22 @@ _START_WORDS = 3
 
 def _same_start(first: str, others: list[str]) -> bool:
     """Whether any later paragraph opens with the first paragraph's first words."""
-    opening = match_key(" ".join(first.split(None, _START_WORDS)[:_START_WORDS]))
-    return any(
-        match_key(" ".join(t.split(None, _START_WORDS)[:_START_WORDS])) == opening for t in others
-    )
+    opening = _opening_key(first)
+    # The first word character decides most comparisons without building a key.
+    initial = _initial(first)
+    return any(_initial(t) == initial and _opening_key(t) == opening for t in others)
+
+
+def _opening_key(text: str) -> str:
+    return match_key(" ".join(text.split(None, _START_WORDS)[:_START_WORDS]))
+
+
+def _initial(text: str) -> str:
+    """The first word character, lowercased: the first character of the text's `match_key`."""
+    for char in text:
+        if char.isalnum() or char == "_":
+            return char.lower()[:1]
+    return ""
 
 
 def repeated_paragraphs(kinds: Sequence[str], texts: Sequence[str]) -> list[int]:

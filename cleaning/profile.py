@@ -119,12 +119,11 @@ SITE_TIMEZONE: Final = "America/Mexico_City"
 
 # Every boilerplate phrase above but the site's bare name contains one of these (lowercase)
 # substrings: a block without any of them is story, and the phrase patterns need not run (most
-# blocks of a page are story; the name is left out because stories name the city).
-# Plain substrings, not a regex: `in` over a lowered block is several times faster than an
-# alternation searched at every position.
+# blocks of a page are story; the name is left out because stories name the city). Every wall
+# line of every paywall era names the subscription or the password. Plain substrings, not a
+# regex: `in` over a lowered block is faster than an alternation tried at every position.
 PHRASE_WORDS: Final = (
-    "follow", "trending", "related", "you may", "subscri", "login", "log in", "sign in",
-    "password", "read full", "keep reading", "continue reading", "independent", "respons",
-    "comment", "repl", "thought", "scroll", "supporter",
-    "newsletter", ">>", "»", "&gt;", "channel", "advert", "sponsor", "http",
+    "subscri", "follow", "newsletter", "trending", "related", "you may", "password",
+    "read full", "respons", "comment", "repl", "thought", "scroll", "supporter", ">>", "»",
+    "&gt;", "channel", "http", "advert", "sponsor",
 )  # fmt: skip

@@ -90,6 +90,8 @@ class _Rules:
 
     def __init__(self, sections: list[TeaserSection]) -> None:
         self._teaser_elements = {el: f"{s.kind} teasers" for s in sections for el in s.elements}
+        self._sections = {el: s for s in sections for el in s.elements if el is not s.heading}
+        self._recorded: set[int] = set()
         self.paywall_boxes = 0
 
     def skip_reason(self, el: etree._Element, classes: list[str]) -> str | None:
@@ -99,6 +101,17 @@ class _Rules:
             self.paywall_boxes += 1
             return "subscriber wall"
         return None
+
+    def removed_text(self, el: etree._Element) -> str | None:
+        """A teaser list's text as its teasers were read (reading the subtree again cost more
+        than the rest of the walk), recorded once per list; headings are read by the walker."""
+        section = self._sections.get(el)
+        if section is None:
+            return None
+        if id(section) in self._recorded:
+            return ""
+        self._recorded.add(id(section))
+        return section.text
 
     def wrapper_reason(self, el: etree._Element) -> str | None:
         classes = el.get("class", "").split()
@@ -134,8 +147,8 @@ def clean_pvdn_page(
     candidates: list[Candidate] = []
     removed: list[Removed] = list(walk.removed)
     for block in walk.blocks:
-        date = visible_date(block.text, tz)
-        if date is not None and not candidates:
+        date = None if candidates else visible_date(block.text, tz)
+        if date is not None:
             published = published or date
             removed.append(Removed(block.text, "date line"))
             continue

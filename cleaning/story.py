@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from cleaning.boilerplate import judge, strip_citation_tokens, strip_read_full_story
 from cleaning.ledes import repeated_paragraphs, repeated_tail
@@ -22,8 +23,11 @@ _EXCERPT_CUT = " . . ."
 _MIN_PARAGRAPHS_FOR_EXCERPT = 3
 
 
-@dataclass(frozen=True, slots=True)
-class Candidate:
+class Candidate(NamedTuple):
+    """A block that may be story. Its text is folded (`textnorm.fold`) by whoever makes it.
+    A named tuple: pages make dozens, and a frozen dataclass costs several times more to build.
+    """
+
     kind: BlockKind
     text: str
     wrapper: str | None = None
@@ -72,10 +76,9 @@ def assemble(
         if had_label:
             story.paywalled = True
             story.removed.append(Removed("Read Full Story", "read-full-story link"))
-        cleaned = fold(text)
-        uncited = strip_citation_tokens(cleaned)
-        if uncited is not cleaned:
-            cleaned = fold(uncited)
+        cleaned = strip_citation_tokens(text)
+        if cleaned is not text:
+            cleaned = fold(cleaned)
             story.removed.append(Removed(text, "citation token"))
         if cleaned:
             story.blocks.append(Block(cand.kind, cleaned))

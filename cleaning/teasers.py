@@ -30,15 +30,25 @@ _SIDEBAR_TAGS = frozenset({"aside", "footer", "nav"})
 _SIDEBAR_IDS = frozenset({"secondary"})
 _SIDEBAR_CLASSES = frozenset({"sidebar", "widget-area"})
 _READ_MORE = re.compile(r"\s*(?:read more|continue reading|read full story)\s*[»›→.]*\s*$", re.I)
+_MAX_READ_MORE_CHARS = 40
+_TITLE_PARENTS = frozenset({"h2", "h3", "h4"})
 _MAX_HEADING_CHARS = 60
 _MAX_CLIMB = 3
 
 
 @dataclass(frozen=True, slots=True)
 class TeaserSection:
+    """One teaser list: its elements in page order (the heading first, when it has one)."""
+
     kind: TeaserKind
     elements: tuple[etree._Element, ...]
     teasers: tuple[Teaser, ...]
+    heading: etree._Element | None = None
+
+    @property
+    def text(self) -> str:
+        """The list's visible text as read: each teaser's title and summary."""
+        return " ".join(f"{t.title} {t.summary}" if t.summary else t.title for t in self.teasers)
 
 
 def find_sections(
@@ -80,7 +90,7 @@ def find_sections(
                 if list_root is None or list_root is heading.getparent()
                 else (heading, list_root)
             )
-            sections.append(TeaserSection(kind, elements, teasers))
+            sections.append(TeaserSection(kind, elements, teasers, heading))
             taken.update(elements)
 
     for kind, el in class_candidates:
@@ -198,22 +208,19 @@ def _read_items(
 
 
 def _read_item(item: etree._Element, kind: TeaserKind, base_url: str | None) -> Teaser | None:
-    titled = []
+    # A link inside a heading or with "title" in its class is the title; else the first text link.
+    first: tuple[etree._Element, str] | None = None
     for link in links(item):
         text = element_text(link)
-        if text and not _READ_MORE.fullmatch(text):
-            titled.append((link, text))
-    if not titled:
+        if not text or (len(text) <= _MAX_READ_MORE_CHARS and _READ_MORE.fullmatch(text)):
+            continue
+        if "title" in link.get("class", "") or _parent_tag(link) in _TITLE_PARENTS:
+            first = (link, text)
+            break
+        first = first or (link, text)
+    if first is None:
         return None
-    # A link inside a heading or with "title" in its class is the title; else the first text link.
-    title_link, title = next(
-        (
-            (a, text)
-            for a, text in titled
-            if "title" in a.get("class", "") or _parent_tag(a) in {"h2", "h3", "h4"}
-        ),
-        titled[0],
-    )
+    title_link, title = first
     img = next(item.iter("img", "amp-img"), None)
     alt = fold(img.get("alt", "")) if img is not None else ""
     href = title_link.get("href", "").strip()

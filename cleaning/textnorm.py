@@ -10,27 +10,11 @@ from __future__ import annotations
 
 import re
 
-# Punctuation that texturizing or truncation changes: quotes, dashes, ellipses of every era.
-_KEY_TRANSLATE = str.maketrans(
-    {
-        "\u2018": "'",
-        "\u2019": "'",
-        "\u201a": "'",
-        "\u201b": "'",
-        "\u2032": "'",
-        "\u201c": '"',
-        "\u201d": '"',
-        "\u201e": '"',
-        "\u2033": '"',
-        "\u2013": "-",
-        "\u2014": "-",
-        "\u2012": "-",
-        "\u2015": "-",
-        "\u2212": "-",
-        "\u00a0": " ",
-        "\u2026": " ",
-    }
-)
+# Apostrophes of every rendering: dropped inside words, so "Mexico’s" and "Mexico's" give one key.
+# The other characters that texturizing changes (curly double quotes, dashes, ellipses,
+# non-breaking spaces) are not word characters, so `_KEY_DROP` already turns them into spaces.
+_APOSTROPHES = "'\u2018\u2019\u201a\u201b\u2032"
+_KEY_APOSTROPHE = re.compile(f"[{_APOSTROPHES}]")
 _KEY_DROP = re.compile(r"[^\w]+")
 # A truncation marker at the end of a cut excerpt: " . . .", "...", "…", "[…]".
 TRAILING_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\u2026|\.\.\.)\s*\]|(?:\s?\.){3,}|\u2026)\s*$")
@@ -47,8 +31,10 @@ def match_key(text: str) -> str:
     Only word characters survive, separated by single spaces, so "Mexico’s — ongoing" and
     "Mexico's - ongoing" compare equal.
     """
-    text = text.translate(_KEY_TRANSLATE).lower()
-    text = text.replace("'", "")
+    text = text.lower()
+    # Single-character probes are far cheaper than a regex pass over the whole paragraph.
+    if any(mark in text for mark in _APOSTROPHES):
+        text = _KEY_APOSTROPHE.sub("", text)
     return _KEY_DROP.sub(" ", text).strip()
 
 
