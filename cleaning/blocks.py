@@ -107,9 +107,10 @@ class _Walker:
         pending: list[str] = [el.text or ""]
 
         def flush() -> None:
-            text = fold("".join(pending))
+            text = "".join(pending)
             pending.clear()
-            self.emit("quote" if place.in_quote else "paragraph", text, place)
+            if text and not text.isspace():  # mostly the white space between blocks
+                self.emit("quote" if place.in_quote else "paragraph", fold(text), place)
 
         for child in el:
             if not isinstance(child.tag, str):

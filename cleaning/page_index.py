@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_left
+from collections import defaultdict
 from functools import cached_property
 
 from lxml import etree
+
+from cleaning.nodes import document_order_key
 
 # Elements whose class words are indexed: the ones questions ask about (story containers,
 # headings, date lines, teaser lists and their wrappers). Links, images and list items, a third
@@ -27,26 +30,19 @@ class PageIndex:
     """The page's elements by tag (document order within a tag) and by class word.
 
     Tag lists are read on first use with lxml's C-level tag filter; class words are indexed
-    in one pass over the elements that can carry the classes asked about, which also records
-    their document order (for merging the lists of several words).
+    in one pass over the elements that can carry the classes asked about.
     """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
         self._by_tag: dict[str, list[etree._Element]] = {}
-        self._by_class: dict[str, list[etree._Element]] = {}
-        self._order: dict[etree._Element, int] = {}
-        by_class, order = self._by_class, self._order
-        for i, el in enumerate(root.iter(*_CLASSED_TAGS)):
+        self._by_class: defaultdict[str, list[etree._Element]] = defaultdict(list)
+        by_class = self._by_class
+        for el in root.iter(*_CLASSED_TAGS):
             class_attr = el.get("class")
             if class_attr:
-                order[el] = i
                 for word in class_attr.split():
-                    found = by_class.get(word)
-                    if found is None:
-                        by_class[word] = [el]
-                    else:
-                        found.append(el)
+                    by_class[word].append(el)
 
     @cached_property
     def _words(self) -> list[str]:
@@ -80,5 +76,5 @@ class PageIndex:
                     i += 1
         if len(lists) <= 1:
             return list(lists[0]) if lists else []  # one word's list is in document order
-        merged = dict.fromkeys(el for found in lists for el in found)
-        return sorted(merged, key=self._order.__getitem__)
+        # Several words: merge in document order (rare, and only a few elements).
+        return sorted(dict.fromkeys(el for found in lists for el in found), key=document_order_key)
