@@ -82,7 +82,11 @@ class _Walker:
         if text:
             self.walk.blocks.append(Candidate(kind, text, place.wrapper))
 
-    def drop(self, el: etree._Element, reason: str) -> None:
+    def drop(self, el: etree._Element, tag: str, reason: str) -> None:
+        """Record a skipped subtree's text; invisible content (scripts, styles) is not text and
+        is not recorded."""
+        if tag in _INVISIBLE_TAGS:
+            return
         text = self.rules.removed_text(el)
         if text is None:
             text = element_text(el)
@@ -120,7 +124,7 @@ class _Walker:
             reason = None if place.depth > MAX_DEPTH else self.subtree_reason(child, tag)
             if reason is not None:
                 flush()
-                self.drop(child, reason)
+                self.drop(child, tag, reason)
             elif tag in INLINE_TAGS:
                 pending.append(" " if tag == "br" else element_text(child))
             else:
@@ -137,7 +141,7 @@ class _Walker:
             else:
                 self.emit("heading", text, place)
         elif tag in PARAGRAPH_TAGS:
-            if any(isinstance(c.tag, str) and c.tag.lower() in _BLOCKISH for c in el):
+            if len(el) and any(isinstance(c.tag, str) and c.tag.lower() in _BLOCKISH for c in el):
                 # Invalid but common: a <p> wrapping divs or lists; walk it like a container.
                 self.children(el, place.inner())
             elif "wp-caption-text" in el.get("class", ""):
@@ -162,6 +166,8 @@ class _Walker:
             self.children(el, place.inner(wrapper=self.rules.wrapper_reason(el)))
 
 
+# Skipped subtrees whose content is never shown as text.
+_INVISIBLE_TAGS = frozenset({"script", "style", "noscript", "template", "svg", "canvas", "map"})
 _BLOCKISH = frozenset(
     {"div", "ul", "ol", "table", "blockquote", "figure", "section", *HEADING_TAGS}
 )

@@ -11,43 +11,50 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import cached_property
 
 from lxml import etree
 
 from cleaning.nodes import document_order_key
 
-# Elements whose class words are indexed: the ones questions ask about (story containers,
-# headings, date lines, teaser lists and their wrappers). Links, images and list items, a third
-# of a page's classed elements, are left out; lxml filters by tag in C.
-_CLASSED_TAGS = (
-    "div", "section", "article", "main", "header", "aside", "ul", "ol", "p", "span", "time",
-    "h1", "h2", "h3", "h4", "h5", "h6", "figure", "nav", "footer", "form",
+# Elements whose class words are indexed when the page is read: the ones the usual questions ask
+# about (story containers, teaser lists and their wrappers, the title). Links, images, list
+# items and text-level elements, most of a page's classed elements, are left out.
+_CLASSED_TAGS = ("div", "section", "article", "main", "aside", "ul", "ol", "h1")
+# Text-level elements, indexed only when a question needs them (a date line in the theme's meta
+# row, asked only when the page's metadata has no date).
+_TEXT_CLASSED_TAGS = (
+    "span", "time", "p", "header", "h2", "h3", "h4", "h5", "h6", "figure", "nav", "footer",
+    "form",
 )  # fmt: skip
+
+
+def _class_index(elements: Iterator[etree._Element]) -> defaultdict[str, list[etree._Element]]:
+    by_class: defaultdict[str, list[etree._Element]] = defaultdict(list)
+    for el in elements:
+        class_attr = el.get("class")
+        if class_attr:
+            for word in class_attr.split():
+                by_class[word].append(el)
+    return by_class
 
 
 class PageIndex:
     """The page's elements by tag (document order within a tag) and by class word.
 
     Tag lists are read on first use with lxml's C-level tag filter; class words are indexed
-    in one pass over the elements that can carry the classes asked about.
+    in one pass over the block-level elements, and over text-level ones only when asked.
     """
 
     def __init__(self, root: etree._Element) -> None:
         self.root = root
         self._by_tag: dict[str, list[etree._Element]] = {}
-        self._by_class: defaultdict[str, list[etree._Element]] = defaultdict(list)
-        by_class = self._by_class
-        for el in root.iter(*_CLASSED_TAGS):
-            class_attr = el.get("class")
-            if class_attr:
-                for word in class_attr.split():
-                    by_class[word].append(el)
+        self._by_class = _class_index(root.iter(*_CLASSED_TAGS))
 
     @cached_property
-    def _words(self) -> list[str]:
-        """Class words in sorted order, for prefix lookups."""
-        return sorted(self._by_class)
+    def _text_by_class(self) -> defaultdict[str, list[etree._Element]]:
+        return _class_index(self.root.iter(*_TEXT_CLASSED_TAGS))
 
     def tag(self, name: str) -> list[etree._Element]:
         found = self._by_tag.get(name)
@@ -63,18 +70,29 @@ class PageIndex:
         """Elements of these tags whose own text (before any child) matches `pattern`."""
         return [el for el in self.root.iter(*names) if (text := el.text) and pattern.match(text)]
 
-    def with_class(self, *words: str, derived: bool = False) -> list[etree._Element]:
+    def with_class(
+        self, *words: str, derived: bool = False, text_level: bool = False
+    ) -> list[etree._Element]:
         """Elements carrying one of these class words, in document order. With `derived`,
-        words built on them count too ("trending" also finds "trending-item")."""
-        lists = [found for word in words if (found := self._by_class.get(word))]
-        if derived:
-            sorted_words = self._words
-            for prefix in (f"{w}-" for w in words):
-                i = bisect_left(sorted_words, prefix)
-                while i < len(sorted_words) and sorted_words[i].startswith(prefix):
-                    lists.append(self._by_class[sorted_words[i]])
-                    i += 1
+        words built on them count too ("trending" also finds "trending-item"). Only
+        block-level elements are asked about unless `text_level` (spans, links, paragraphs…)."""
+        lists = self._lists(self._by_class, words, derived)
+        if text_level:
+            lists += self._lists(self._text_by_class, words, derived)
         if len(lists) <= 1:
             return list(lists[0]) if lists else []  # one word's list is in document order
         # Several words: merge in document order (rare, and only a few elements).
         return sorted(dict.fromkeys(el for found in lists for el in found), key=document_order_key)
+
+    def _lists(
+        self, index: defaultdict[str, list[etree._Element]], words: tuple[str, ...], derived: bool
+    ) -> list[list[etree._Element]]:
+        lists = [found for word in words if (found := index.get(word))]
+        if derived:
+            sorted_words = sorted(index)
+            for prefix in (f"{w}-" for w in words):
+                i = bisect_left(sorted_words, prefix)
+                while i < len(sorted_words) and sorted_words[i].startswith(prefix):
+                    lists.append(index[sorted_words[i]])
+                    i += 1
+        return lists

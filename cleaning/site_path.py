@@ -182,7 +182,7 @@ def clean_pvdn_page(
 
 def _visible_header_date(index: PageIndex, tz: ZoneInfo) -> datetime | None:
     """A "Month D, YYYY" date in the post's meta line (2023 themes print no machine date)."""
-    for el in index.with_class(*profile.DATE_CLASSES, derived=True):
+    for el in index.with_class(*profile.DATE_CLASSES, derived=True, text_level=True):
         if any(a.tag == "article" for a in el.iterancestors()):
             date = visible_date(element_text(el), tz)
             if date is not None:

@@ -94,60 +94,61 @@ INLINE_TAGS: Final = frozenset(
     }
 )
 
-# Class or id words, matched against each hyphen/underscore-separated token of the attribute.
-# Each group maps to the reason recorded when a subtree is dropped.
+# Class or id words, matched against each hyphen/underscore-separated token of the attribute
+# (so the hyphenated names here only matter as whole values, below). Each group maps to the
+# reason recorded when a subtree is dropped; a word in two groups takes the first.
 _CLASS_WORDS: Final = {
-    "share bar": r"share|sharing|sharedaddy|addtoany|a2a|heateor|social|sociable|shareaholic"
-    r"|sassy|essb|jp-sharing",
-    "newsletter form": r"newsletter|mailpoet|mc4wp|mailchimp|subscribe|subscription|optin"
-    r"|signup|jetpack_subscription_widget",
-    "advertisement": r"ad|ads|adsbygoogle|advert|advertisement|advertising|sponsor|sponsored"
-    r"|dfp|gpt|code-block|adslot|ad-slot|adunit|adspot|banner|promo",
-    "comments": r"comments|comment|respond|reply|discussion|disqus",
-    "screen-reader text": r"screen-reader-text|sr-only|visually-hidden|skip-link|scroll-top"
-    r"|ast-scroll-top",
-    "navigation": r"breadcrumb|breadcrumbs|pagination|nav-links|post-navigation|navigation"
-    r"|menu",
-    "author box": r"author-box|about-author|author-bio|saboxplugin",
-    "tags line": r"tags-links|post-tags|tag-links|entry-tags",
+    "share bar": (
+        "share sharing sharedaddy addtoany a2a heateor social sociable shareaholic sassy essb"
+        " jp-sharing"
+    ),
+    "newsletter form": (
+        "newsletter mailpoet mc4wp mailchimp subscribe subscription optin signup"
+        " jetpack_subscription_widget"
+    ),
+    "advertisement": (
+        "ad ads adsbygoogle advert advertisement advertising sponsor sponsored dfp gpt code-block"
+        " adslot ad-slot adunit adspot banner promo"
+    ),
+    "comments": "comments comment respond reply discussion disqus",
+    "screen-reader text": (
+        "screen-reader-text sr-only visually-hidden skip-link scroll-top ast-scroll-top"
+    ),
+    "navigation": "breadcrumb breadcrumbs pagination nav-links post-navigation navigation menu",
+    "author box": "author-box about-author author-bio saboxplugin",
+    "tags line": "tags-links post-tags tag-links entry-tags",
 }
-_CLASS_PATTERN: Final = re.compile(
-    "|".join(f"(?P<g{i}>^(?:{words})$)" for i, words in enumerate(_CLASS_WORDS.values()))
-)
-_REASONS: Final = tuple(_CLASS_WORDS)
+# Token to reason: a dictionary lookup per token is the cheapest test there is.
+_TOKEN_REASONS: Final = {
+    word: reason for reason, words in reversed(_CLASS_WORDS.items()) for word in words.split()
+}
 # WordPress's post_class() words name the post's own taxonomy ("tag-advertising"), not a widget.
 _TAXONOMY_PREFIXES: Final = ("tag-", "category-", "post-", "format-", "status-", "type-", "has-")
-_TOKEN_SPLIT: Final = re.compile(r"[\s_]+")
-# Whole-attribute values (with their hyphens) that name boilerplate, checked before splitting.
-_WHOLE_VALUE_NAMES: Final = (
-    r"code-block(?:-\d+)?|ad-slot|ast-scroll-top|screen-reader-text|sd-sharing-enabled"
-    r"|comment-list|comments-area|comment-respond|wp-block-embed.*|jp-relatedposts"
-)
-_WHOLE_VALUES: Final = re.compile(f"^(?:{_WHOLE_VALUE_NAMES})$")
-# One search that finds every attribute the rules above could match (and a few more): most
-# elements of a story have none, and for them one search replaces a match per token.
-_MAY_MATCH: Final = re.compile(
-    r"(?:^|[\s_-])(?:" + "|".join(_CLASS_WORDS.values()) + r")(?=$|[\s_-])"
-    rf"|(?:^|\s)(?:{_WHOLE_VALUE_NAMES})",
-    re.IGNORECASE,
+# Whole-attribute values (with their hyphens) that name boilerplate, checked before splitting;
+# the prefixes gate the pattern.
+_WHOLE_PREFIXES: Final = (
+    "code-block", "ad-slot", "ast-scroll-top", "screen-reader-text", "sd-sharing-enabled",
+    "comment", "wp-block-embed", "jp-relatedposts",
+)  # fmt: skip
+_WHOLE_VALUES: Final = re.compile(
+    r"^(?:code-block(?:-\d+)?|ad-slot|ast-scroll-top|screen-reader-text|sd-sharing-enabled"
+    r"|comment-list|comments-area|comment-respond|wp-block-embed.*|jp-relatedposts)$"
 )
 
 
 def boilerplate_reason(class_attr: str, id_attr: str) -> str | None:
     """Why an element with these class and id attributes is boilerplate, or None."""
-    if not _MAY_MATCH.search(class_attr) and not (id_attr and _MAY_MATCH.search(id_attr)):
-        return None
     for value in (*class_attr.split(), id_attr):
         if not value or value.startswith(_TAXONOMY_PREFIXES):
             continue
-        if _WHOLE_VALUES.match(value):
+        if value.startswith(_WHOLE_PREFIXES) and _WHOLE_VALUES.match(value):
             if value.startswith("wp-block-embed"):
                 return "embed"
             return _reason_for_whole(value)
-        for token in _TOKEN_SPLIT.split(value.replace("-", " ")):
-            m = _CLASS_PATTERN.match(token.lower())
-            if m and m.lastgroup:
-                return _REASONS[int(m.lastgroup[1:])]
+        for token in value.lower().replace("-", " ").replace("_", " ").split():
+            reason = _TOKEN_REASONS.get(token)
+            if reason is not None:
+                return reason
     return None
 
 
