@@ -76,23 +76,36 @@ class PageIndex:
         """Elements carrying one of these class words, in document order. With `derived`,
         words built on them count too ("trending" also finds "trending-item"). Only
         block-level elements are asked about unless `text_level` (spans, links, paragraphs…)."""
-        lists = self._lists(self._by_class, words, derived)
+        lists = _lists(self._by_class, self._block_words, words, derived)
         if text_level:
-            lists += self._lists(self._text_by_class, words, derived)
+            lists += _lists(self._text_by_class, self._text_words, words, derived)
         if len(lists) <= 1:
             return list(lists[0]) if lists else []  # one word's list is in document order
-        # Several words: merge in document order (rare, and only a few elements).
-        return sorted(dict.fromkeys(el for found in lists for el in found), key=document_order_key)
+        # Several words (often on one element): merge in document order.
+        merged = list(dict.fromkeys(el for found in lists for el in found))
+        return merged if len(merged) == 1 else sorted(merged, key=document_order_key)
 
-    def _lists(
-        self, index: defaultdict[str, list[etree._Element]], words: tuple[str, ...], derived: bool
-    ) -> list[list[etree._Element]]:
-        lists = [found for word in words if (found := index.get(word))]
-        if derived:
-            sorted_words = sorted(index)
-            for prefix in (f"{w}-" for w in words):
-                i = bisect_left(sorted_words, prefix)
-                while i < len(sorted_words) and sorted_words[i].startswith(prefix):
-                    lists.append(index[sorted_words[i]])
-                    i += 1
-        return lists
+    @cached_property
+    def _block_words(self) -> list[str]:
+        return sorted(self._by_class)  # for prefix lookups
+
+    @cached_property
+    def _text_words(self) -> list[str]:
+        return sorted(self._text_by_class)
+
+
+def _lists(
+    index: dict[str, list[etree._Element]],
+    sorted_words: list[str],
+    words: tuple[str, ...],
+    derived: bool,
+) -> list[list[etree._Element]]:
+    """The element lists of these class words (and, if `derived`, of words built on them)."""
+    lists = [found for word in words if (found := index.get(word))]
+    if derived:
+        for prefix in (f"{w}-" for w in words):
+            i = bisect_left(sorted_words, prefix)
+            while i < len(sorted_words) and sorted_words[i].startswith(prefix):
+                lists.append(index[sorted_words[i]])
+                i += 1
+    return lists

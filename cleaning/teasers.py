@@ -32,6 +32,7 @@ _SIDEBAR_CLASSES = frozenset({"sidebar", "widget-area"})
 _READ_MORE = re.compile(r"\s*(?:read more|continue reading|read full story)\s*[»›→.]*\s*$", re.I)
 _MAX_READ_MORE_CHARS = 40
 _TITLE_PARENTS = frozenset({"h2", "h3", "h4"})
+_IMAGE_TAGS = frozenset({"img", "amp-img"})
 _MAX_HEADING_CHARS = 60
 _MAX_CLIMB = 3
 
@@ -208,27 +209,38 @@ def _read_items(
 
 
 def _read_item(item: etree._Element, kind: TeaserKind, base_url: str | None) -> Teaser | None:
+    """One teaser from one pass over the item: its title link, thumbnail and excerpt."""
     # A link inside a heading or with "title" in its class is the title; else the first text link.
     first: tuple[etree._Element, str] | None = None
-    for link in links(item):
-        text = element_text(link)
-        if not text or (len(text) <= _MAX_READ_MORE_CHARS and _READ_MORE.fullmatch(text)):
-            continue
-        if "title" in link.get("class", "") or _parent_tag(link) in _TITLE_PARENTS:
-            first = (link, text)
-            break
-        first = first or (link, text)
+    titled = False
+    img: etree._Element | None = None
+    excerpts: list[etree._Element] = []
+    for el in item.iter():
+        tag = el.tag
+        if tag == "a":
+            if titled or not el.get("href"):
+                continue
+            text = element_text(el)
+            if not text or (len(text) <= _MAX_READ_MORE_CHARS and _READ_MORE.fullmatch(text)):
+                continue
+            if "title" in el.get("class", "") or _parent_tag(el) in _TITLE_PARENTS:
+                first, titled = (el, text), True
+            elif first is None:
+                first = (el, text)
+        elif tag in _IMAGE_TAGS:
+            img = img if img is not None else el
+        if el is not item and (tag == "p" or "excerpt" in (el.get("class") or "")):
+            excerpts.append(el)
     if first is None:
         return None
     title_link, title = first
-    img = next(item.iter("img", "amp-img"), None)
     alt = fold(img.get("alt", "")) if img is not None else ""
     href = title_link.get("href", "").strip()
     return Teaser(
         kind=kind,
         title=title,
         url=_absolute(href, base_url),
-        summary=_summary(item, title),
+        summary=_summary(item, title, excerpts),
         image_alt=alt or None,
     )
 
@@ -251,11 +263,10 @@ def _strip_read_more(text: str) -> str:
     return _READ_MORE.sub("", text) if "read" in tail or "continu" in tail else text
 
 
-def _summary(item: etree._Element, title: str) -> str | None:
-    """The item's text after the title: its excerpt element if it has one, else the rest."""
-    for excerpt in item.iterdescendants():
-        if excerpt.tag != "p" and "excerpt" not in (excerpt.get("class") or ""):
-            continue
+def _summary(item: etree._Element, title: str, excerpts: list[etree._Element]) -> str | None:
+    """The item's text after the title: its excerpt element (a `p` or an element with
+    "excerpt" in its class) if it has one, else the rest of its text."""
+    for excerpt in excerpts:
         text = _strip_read_more(element_text(excerpt))
         if text and text != title:
             return text
