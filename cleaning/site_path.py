@@ -144,15 +144,16 @@ def clean_pvdn_page(
 
     # The 2023 template prints "September 15, 2023" under the title; keep it as a date only.
     published = meta.published
-    candidates: list[Candidate] = []
     removed: list[Removed] = list(walk.removed)
+    start = 0
     for block in walk.blocks:
-        date = None if candidates else visible_date(block.text, tz)
-        if date is not None:
-            published = published or date
-            removed.append(Removed(block.text, "date line"))
-            continue
-        candidates.append(block)
+        date = visible_date(block.text, tz)
+        if date is None:
+            break
+        published = published or date
+        removed.append(Removed(block.text, "date line"))
+        start += 1
+    candidates: list[Candidate] = walk.blocks[start:] if start else walk.blocks
 
     if published is None:
         published = _visible_header_date(index, tz)

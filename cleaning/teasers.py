@@ -95,7 +95,7 @@ def find_sections(
             taken.update(elements)
 
     for kind, el in class_candidates:
-        if el in taken or _inside(el, taken) or _contains_any(el, taken) or _in_sidebar(el):
+        if el in taken or _inside(el, taken) or _in_sidebar(el) or _contains_any(el, taken):
             continue
         teasers = tuple(_read_items(_items(el), kind, base_url))
         if len(teasers) >= 2:
@@ -123,7 +123,8 @@ def _inside(el: etree._Element, taken: set[etree._Element]) -> bool:
 
 
 def _contains_any(el: etree._Element, taken: set[etree._Element]) -> bool:
-    return any(d in taken for d in el.iterdescendants())
+    # From the few taken elements up, not from `el` down through a whole list of teasers.
+    return any(a is el for t in taken for a in t.iterancestors())
 
 
 def _outermost_same_text(el: etree._Element) -> etree._Element:
