@@ -15,6 +15,8 @@ from cleaning.site_path import clean_pvdn_page, find_container, is_pvdn
 from cleaning.text_dump import clean_dump
 
 logger = logging.getLogger("cleaning")
+# Tags every page's metadata and title are looked up by: read in one walk of the tree.
+_TAGS_ASKED = ("meta", "link", "script", "time", "h1")
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +71,7 @@ def _clean_markup(given: _Input, url: str | None, options: Options) -> CleanArti
     if root is None:
         return empty_article("unparseable HTML")
     index = PageIndex(root)
+    index.read_tags(*_TAGS_ASKED)
     meta = read_meta(index, url, options.zone)
     site_page = is_pvdn(meta, url, options.site_hosts)
     container = find_container(index) if site_page else None

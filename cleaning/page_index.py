@@ -56,6 +56,14 @@ class PageIndex:
     def _text_by_class(self) -> defaultdict[str, list[etree._Element]]:
         return _class_index(self.root.iter(*_TEXT_CLASSED_TAGS))
 
+    def read_tags(self, *names: str) -> None:
+        """Read the lists of several tags in one walk (each `tag` question is a walk of its own
+        otherwise); for the tags every page is asked about."""
+        found: dict[str, list[etree._Element]] = {name: [] for name in names}
+        for el in self.root.iter(*names):
+            found[str(el.tag)].append(el)
+        self._by_tag.update(found)
+
     def tag(self, name: str) -> list[etree._Element]:
         found = self._by_tag.get(name)
         if found is None:
