@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import pytest
+from lxml import etree
 
 from cleaning.boilerplate import judge, strip_read_full_story
 from cleaning.datelines import find_dateline
 from cleaning.ledes import repeated_paragraphs, repeated_tail
+from cleaning.page_index import PageIndex
 from cleaning.teaser_text import split_alt, split_title
 from cleaning.textnorm import fold, match_key, strip_trailing_ellipsis
 from cleaning.xpaths import boilerplate_reason
@@ -76,6 +78,13 @@ def test_repeat_cut_with_spaced_dots() -> None:
 def test_repeat_spanning_two_paragraphs() -> None:
     kinds, texts = _story(LEDE, "Second paragraph of the story, which goes . . .")
     assert repeated_tail(kinds, texts) == 3
+
+
+def test_repeat_of_a_lede_opening_with_a_quote() -> None:
+    # The story's curly quote and the excerpt's straight one differ in their first character.
+    quoted = "“We are not talking about a cosmetic repair,” the director said of the seawall plan."
+    texts = [quoted, SECOND, "Third one.", quoted.replace("“", '"').replace("”", '"')]
+    assert repeated_tail(["paragraph"] * 4, texts) == 3
 
 
 def test_echo_of_a_few_lede_words_is_not_a_repeat() -> None:
@@ -212,7 +221,47 @@ def test_read_full_story_only_after_a_cut() -> None:
         ("entry-content clear", None),
         ("post-1 post type-post tag-advertising category-news", None),
         ("wp-block-heading", None),
+        ("Social_Icons", "share bar"),
+        ("header-AD-unit", "advertisement"),
+        ("shadow reading-time", None),
     ],
 )
 def test_boilerplate_classes(class_attr: str, reason: str | None) -> None:
     assert boilerplate_reason(class_attr, "") == reason
+
+
+def test_boilerplate_ids() -> None:
+    assert boilerplate_reason("", "respond") == "comments"
+    assert boilerplate_reason("wp-block-group", "main-content") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [
+        ("Puerto Vallarta Daily News", "site name"),
+        ("PVDN", "site name"),
+        ("Puerto Vallarta police said the road would reopen on Friday.", None),
+        ("The Puerto Vallarta and Mexico News team was not involved.", None),
+    ],
+)
+def test_site_name_line_but_not_the_city(text: str, reason: str | None) -> None:
+    verdict = judge(text)
+    assert (verdict.reason if verdict else None) == reason
+
+
+def test_page_index_class_questions() -> None:
+    root = etree.fromstring(
+        '<html><body><div class="popular-posts-b">B</div><ul class="wpp-list">'
+        '<li>x</li></ul><div class="entry-content"><p class="posted-on">May 1, 2024</p>'
+        '<span class="date-line">Now</span></div></body></html>',
+        etree.HTMLParser(),
+    )
+    index = PageIndex(root)
+    assert [el.text for el in index.with_class("entry-content")] == [None]
+    # Words built on a class word count with `derived`, merged in document order.
+    derived = index.with_class("wpp-list", "popular-posts", derived=True)
+    assert [el.tag for el in derived] == ["div", "ul"]
+    # Text-level elements answer only when asked for.
+    assert index.with_class("posted-on", "date", derived=True) == []
+    dated = index.with_class("posted-on", "date", derived=True, text_level=True)
+    assert [el.text for el in dated] == ["May 1, 2024", "Now"]
