@@ -117,13 +117,14 @@ VISIBLE_DATE: Final = re.compile(
 )
 SITE_TIMEZONE: Final = "America/Mexico_City"
 
-# Every boilerplate phrase above but the site's bare name contains one of these (lowercase)
-# substrings: a block without any of them is story, and the phrase patterns need not run (most
-# blocks of a page are story; the name is left out because stories name the city). Every wall
-# line of every paywall era names the subscription or the password. Plain substrings, not a
-# regex: `in` over a lowered block is faster than an alternation tried at every position.
-PHRASE_WORDS: Final = (
-    "subscri", "follow", "newsletter", "trending", "related", "you may", "password",
-    "read full", "respons", "comment", "repl", "thought", "scroll", "supporter", ">>", "»",
-    "&gt;", "channel", "http", "advert", "sponsor",
+# Where the phrases above can match at all, so that most blocks (story) skip them. All but
+# four phrases are anchored at the block's start: a block that can be one opens with one of
+# PHRASE_OPENINGS (lowercase) or a digit ("14 Responses"). The unanchored ones all hold one of
+# PHRASE_WORDS (the wall lines name the subscription, the notice the supporters, the call to
+# action its channel). The site's bare name is checked on its own (stories name the city).
+PHRASE_OPENINGS: Final = (
+    "follow us", "get our newsletter", "trending", "related ", "you may also like",
+    "lost your password", "read full story", "one ", "two ", "no ", "leave a", "scroll to top",
+    ">>", "»", "&gt;", "http", "advert", "sponsor", "-", "\u2013", "\u2014",
 )  # fmt: skip
+PHRASE_WORDS: Final = ("subscri", "supporter", "channel")
