@@ -96,9 +96,10 @@ class _Walker:
     def subtree_reason(self, el: etree._Element, tag: str) -> str | None:
         if tag in SKIP_TAGS:
             return "embed" if tag in {"iframe", "object", "embed", "video", "audio"} else "non-text"
-        if not el.keys():  # most paragraphs carry no attribute at all
+        keys = el.keys()
+        if not keys:  # most paragraphs carry no attribute at all
             return self.rules.skip_reason(el, [])
-        if is_hidden(el):
+        if "hidden" in keys or ("style" in keys and is_hidden(el)):
             return "hidden"
         class_attr = el.get("class") or ""
         return self.rules.skip_reason(el, class_attr.split()) or boilerplate_reason(
@@ -109,29 +110,32 @@ class _Walker:
         """Emit the blocks of `el`'s children; loose inline text between them makes
         paragraphs."""
         pending: list[str] = [el.text or ""]
-
-        def flush() -> None:
-            text = "".join(pending)
-            pending.clear()
-            if text and not text.isspace():  # mostly the white space between blocks
-                self.emit("quote" if place.in_quote else "paragraph", fold(text), place)
-
+        loose_kind: BlockKind = "quote" if place.in_quote else "paragraph"
+        deep = place.depth > MAX_DEPTH
         for child in el:
-            if not isinstance(child.tag, str):
+            tag = child.tag
+            if not isinstance(tag, str):
                 pending.append(child.tail or "")
                 continue
-            tag = child.tag.lower()
-            reason = None if place.depth > MAX_DEPTH else self.subtree_reason(child, tag)
-            if reason is not None:
-                flush()
-                self.drop(child, tag, reason)
-            elif tag in INLINE_TAGS:
+            tag = tag.lower()
+            reason = None if deep else self.subtree_reason(child, tag)
+            if reason is None and tag in INLINE_TAGS:
                 pending.append(" " if tag == "br" else element_text(child))
             else:
-                flush()
-                self.block(child, tag, place)
+                # Loose text before a block makes a paragraph of its own (mostly it is only
+                # the white space between blocks).
+                loose = "".join(pending)
+                pending.clear()
+                if loose and not loose.isspace():
+                    self.emit(loose_kind, fold(loose), place)
+                if reason is not None:
+                    self.drop(child, tag, reason)
+                else:
+                    self.block(child, tag, place)
             pending.append(child.tail or "")
-        flush()
+        loose = "".join(pending)
+        if loose and not loose.isspace():
+            self.emit(loose_kind, fold(loose), place)
 
     def block(self, el: etree._Element, tag: str, place: _Place) -> None:
         if tag in HEADING_TAGS:

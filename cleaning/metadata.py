@@ -66,19 +66,16 @@ def parse_datetime(value: str | None, default_tz: ZoneInfo) -> datetime | None:
     return parsed
 
 
-_META_KEYS = frozenset({"property", "name", "itemprop"})
-
-
 class _MetaTags:
-    """Every <meta> tag by its property, name or itemprop, read in one pass; contents are
-    read and folded only for the names asked about (a page has dozens of meta tags)."""
+    """Every <meta> tag by its property (or else name, or else itemprop), read in one pass;
+    contents are read and folded only for the names asked about (a page has dozens)."""
 
     def __init__(self, index: PageIndex) -> None:
         self._by_key: dict[str, list[etree._Element]] = {}
         for el in index.tag("meta"):
-            for attr, key in el.items():
-                if attr in _META_KEYS and key:
-                    self._by_key.setdefault(str(key), []).append(el)
+            key = el.get("property") or el.get("name") or el.get("itemprop")
+            if key:
+                self._by_key.setdefault(key, []).append(el)
 
     def __call__(self, *names: str) -> list[str]:
         contents = (fold(el.get("content", "")) for n in names for el in self._by_key.get(n, ()))

@@ -9,36 +9,42 @@ from cleaning.xpaths import INLINE_TAGS, LIST_TAGS, SKIP_TAGS
 
 # libxml2 stops nesting at 256 levels; this guard only protects against hand-built trees.
 MAX_DEPTH = 300
+_NO_TAGS: frozenset[str] = frozenset()
 
 
 def element_text(el: etree._Element, *, skip_lists: bool = False) -> str:
     """Visible text of an element: <br> as a space, skipped tags and (optionally) nested lists
     left out, white space folded."""
     if len(el) == 0:
-        # A leaf: most links, excerpts and headings (`fold` inlined: this is the hottest line).
-        return " ".join(el.text.split()) if el.text else ""
+        return fold(el.text) if el.text else ""  # a leaf: most links, excerpts and headings
     parts: list[str] = []
-    _collect_text(el, parts, skip_lists=skip_lists, depth=0)
+    _collect_text(el, parts, LIST_TAGS if skip_lists else _NO_TAGS, 0)
     return fold("".join(parts))
 
 
-def _collect_text(el: etree._Element, parts: list[str], *, skip_lists: bool, depth: int) -> None:
+def _collect_text(
+    el: etree._Element, parts: list[str], skipped_lists: frozenset[str], depth: int
+) -> None:
+    # Positional arguments and a set of skipped list tags: this runs for every inline child of
+    # every paragraph.
     if el.text:
         parts.append(el.text)
     for child in el:
-        if not isinstance(child.tag, str):
+        tag = child.tag
+        if not isinstance(tag, str):
             # Comments and processing instructions: only their tail is text.
             if child.tail:
                 parts.append(child.tail)
             continue
-        tag = child.tag.lower()
+        tag = tag.lower()
         if tag == "br":
             parts.append(" ")
-        elif not (tag in SKIP_TAGS or (skip_lists and tag in LIST_TAGS) or depth > MAX_DEPTH):
-            if tag not in INLINE_TAGS:
+        elif not (tag in SKIP_TAGS or tag in skipped_lists or depth > MAX_DEPTH):
+            if tag in INLINE_TAGS:
+                _collect_text(child, parts, skipped_lists, depth + 1)
+            else:
                 parts.append(" ")
-            _collect_text(child, parts, skip_lists=skip_lists, depth=depth + 1)
-            if tag not in INLINE_TAGS:
+                _collect_text(child, parts, skipped_lists, depth + 1)
                 parts.append(" ")
         if child.tail:
             parts.append(child.tail)
