@@ -33,8 +33,6 @@ _WALL_LINES = etree.XPath(
     "descendant-or-self::*[self::p or self::h2 or self::h3 or self::h4 or self::div[not(*)]"
     " or self::a]"
 )
-
-
 _PAYWALL_CLASSES = frozenset(profile.PAYWALL_CLASSES)
 
 
