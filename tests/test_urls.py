@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pvdn_crawler.urls import PageKind, page_kind, rebase, request_url, same_site
+from pvdn_crawler.urls import PageKind, alias_form, page_kind, rebase, request_url, same_site
 
 SITE = "https://www.vallartadaily.com"
 
@@ -66,3 +66,21 @@ def test_rebase_and_same_site() -> None:
     assert same_site("http://www.vallartadaily.com/x/", SITE)
     assert same_site("http://127.0.0.1:8000/x/", "http://127.0.0.1:8000")
     assert not same_site("http://127.0.0.1:9000/x/", "http://127.0.0.1:8000")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.vallartadaily.com/malecon-seawall-plan/?share=facebook#comments",
+        "https://www.vallartadaily.com/malecon-seawall-plan/?replytocom=12&utm_source=x",
+        "https://www.vallartadaily.com/?p=74688&share=email",
+        "https://www.vallartadaily.com/?s=seawall&nb=1",
+        "https://www.vallartadaily.com/category/news/page/2/?like_comment=3#top",
+        "https://vallartadaily.com/headlines/#main",
+    ],
+)
+def test_alias_form_keeps_site_and_kind(url: str) -> None:
+    # The spider decides whether a link is a site article before rewriting it to its alias form.
+    base = "https://www.vallartadaily.com"
+    form = alias_form(url)
+    assert (same_site(form, base), page_kind(form)) == (same_site(url, base), page_kind(url))

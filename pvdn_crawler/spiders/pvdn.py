@@ -279,9 +279,12 @@ class PvdnSpider(scrapy.Spider):
     def _follow(self, url: str) -> Iterator[scrapy.Request | AliasItem]:
         """One request per article address; a form of an article already stored this run
         becomes an alias instead of a fetch."""
-        url = alias_form(url)
+        # Most links of a page are not to articles: they are told apart before any rewriting
+        # (alias_form keeps the host, the path and the `p`/`s` parameters, so the answers are
+        # the same for the alias form).
         if not same_site(url, self.base_url) or page_kind(url) is not PageKind.ARTICLE:
             return
+        url = alias_form(url)
         target = request_url(url)
         target = self._moved.get(target, target)
         stored = self._stored.get(target) or self._stored_by_shortlink(target)
