@@ -79,7 +79,7 @@ def judge(text: str) -> Verdict | None:
 
 def _may_be_phrase(text: str) -> bool:
     """Whether a block opens like, or holds a word of, one of the profile's phrases (so the
-    patterns must run). A prefix test and three substring tests, instead of a pattern each."""
+    patterns must run): one prefix test and a few substring tests instead of every pattern."""
     lowered = text.lower()
     if lowered.startswith(profile.PHRASE_OPENINGS) or lowered[:1].isdigit():
         return True

@@ -117,11 +117,11 @@ VISIBLE_DATE: Final = re.compile(
 )
 SITE_TIMEZONE: Final = "America/Mexico_City"
 
-# Where the phrases above can match at all, so that most blocks (story) skip them. All but
-# four phrases are anchored at the block's start: a block that can be one opens with one of
-# PHRASE_OPENINGS (lowercase) or a digit ("14 Responses"). The unanchored ones all hold one of
-# PHRASE_WORDS (the wall lines name the subscription, the notice the supporters, the call to
-# action its channel). The site's bare name is checked on its own (stories name the city).
+# Where the phrases above can match at all, so that most blocks (story) skip them. The
+# anchored phrases open with one of PHRASE_OPENINGS (lowercase) or a digit ("14 Responses");
+# the unanchored ones (a wall line, the pitch, the supporters notice, the channel call to
+# action) all hold one of PHRASE_WORDS. A phrase added above must be covered by one of the two.
+# The site's bare name is checked on its own (stories name the city).
 PHRASE_OPENINGS: Final = (
     "follow us", "get our newsletter", "trending", "related ", "you may also like",
     "lost your password", "read full story", "one ", "two ", "no ", "leave a", "scroll to top",
