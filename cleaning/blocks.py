@@ -61,10 +61,6 @@ class _Place:
         return _Place(wrapper or self.wrapper, in_quote or self.in_quote, self.depth + 1)
 
 
-def is_hidden(el: etree._Element) -> bool:
-    return el.get("hidden") is not None or bool(HIDDEN_STYLE.search(el.get("style", "")))
-
-
 def walk_container(container: etree._Element, rules: ElementRules, title: str | None) -> Walk:
     """Blocks of the container in page order, with the subtrees dropped and why."""
     walker = _Walker(rules, title)
@@ -99,7 +95,7 @@ class _Walker:
         keys = el.keys()
         if not keys:  # most paragraphs carry no attribute at all
             return self.rules.skip_reason(el, [])
-        if "hidden" in keys or ("style" in keys and is_hidden(el)):
+        if "hidden" in keys or ("style" in keys and HIDDEN_STYLE.search(el.get("style") or "")):
             return "hidden"
         class_attr = el.get("class") or ""
         return self.rules.skip_reason(el, class_attr.split()) or boilerplate_reason(
