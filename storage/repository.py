@@ -380,17 +380,7 @@ class ArchiveRepository:
         statement = self._insert_for(Article).values(
             canonical_url=record.canonical_url,
             post_id=record.post_id,
-            title=record.title,
-            lede=record.lede,
-            body=record.body,
-            blocks=[dict(block) for block in record.blocks],
-            dateline=record.dateline,
-            author=record.author,
-            categories=list(record.categories),
-            published=record.published,
-            modified=record.modified,
-            paywalled=record.paywalled,
-            extractor=record.extractor,
+            **_story_columns(record),
             content_hash=content_hash,
             raw_html=record.raw_html,
             raw_url=record.fetched_url,
@@ -434,17 +424,7 @@ class ArchiveRepository:
             article_id=article_id,
             number=next_number,
             content_hash=content_hash,
-            title=record.title,
-            lede=record.lede,
-            body=record.body,
-            blocks=[dict(block) for block in record.blocks],
-            dateline=record.dateline,
-            author=record.author,
-            categories=list(record.categories),
-            published=record.published,
-            modified=record.modified,
-            paywalled=record.paywalled,
-            extractor=record.extractor,
+            **_story_columns(record),
             captured_at=captured_at,
         )
         self._session.execute(statement)
@@ -554,23 +534,48 @@ def _with_children(statement: Any) -> Any:
     ).execution_options(populate_existing=True)
 
 
+def _story_columns(record: ArticleRecord) -> dict[str, Any]:
+    """The cleaned story's column values, as `articles` and `article_revisions` both hold them
+    (JSON columns take lists)."""
+    return {
+        "title": record.title,
+        "lede": record.lede,
+        "body": record.body,
+        "blocks": [dict(block) for block in record.blocks],
+        "dateline": record.dateline,
+        "author": record.author,
+        "categories": list(record.categories),
+        "published": record.published,
+        "modified": record.modified,
+        "paywalled": record.paywalled,
+        "extractor": record.extractor,
+    }
+
+
+def _stored_story(row: Article | ArticleRevision) -> dict[str, Any]:
+    """The cleaned story of an article or a revision row, as the read models hold it (tuples)."""
+    return {
+        "title": row.title,
+        "lede": row.lede,
+        "body": row.body,
+        "blocks": tuple(dict(block) for block in row.blocks),
+        "dateline": row.dateline,
+        "author": row.author,
+        "categories": tuple(row.categories),
+        "published": row.published,
+        "modified": row.modified,
+        "paywalled": row.paywalled,
+        "extractor": row.extractor,
+    }
+
+
 def _stored_article(article: Article) -> StoredArticle:
     """Copy an ORM article into the plain read model, so no ORM object leaves `storage`."""
     return StoredArticle(
         id=article.id,
         canonical_url=article.canonical_url,
         post_id=article.post_id,
-        title=article.title,
-        lede=article.lede,
-        body=article.body,
-        blocks=tuple(dict(block) for block in article.blocks),
-        dateline=article.dateline,
-        author=article.author,
-        categories=tuple(article.categories),
-        published=article.published,
-        modified=article.modified,
-        paywalled=article.paywalled,
-        extractor=article.extractor,
+        **_stored_story(article),
         content_hash=article.content_hash,
         raw_url=article.raw_url,
         first_seen=article.first_seen,
@@ -605,17 +610,7 @@ def _stored_revision(revision: ArticleRevision) -> StoredRevision:
         article_id=revision.article_id,
         number=revision.number,
         content_hash=revision.content_hash,
-        title=revision.title,
-        lede=revision.lede,
-        body=revision.body,
-        blocks=tuple(dict(block) for block in revision.blocks),
-        dateline=revision.dateline,
-        author=revision.author,
-        categories=tuple(revision.categories),
-        published=revision.published,
-        modified=revision.modified,
-        paywalled=revision.paywalled,
-        extractor=revision.extractor,
+        **_stored_story(revision),
         captured_at=revision.captured_at,
     )
 
