@@ -1,8 +1,10 @@
 """`pvdn-archive`: look into the archive, export it, re-clean it, or run the offline demo.
 
-    pvdn-archive [--database URL] stats | export [-o FILE] | show URL | reclean | demo
+    pvdn-archive [--database PATH|URL] stats | export [-o FILE] | show URL | reclean | demo
 
-The database is `--database`, else `PVDN_DATABASE_URL`, else `sqlite:///pvdn.sqlite3`.
+The database is `--database` (before or after the command: an SQLite file path or an
+SQLAlchemy URL), else `PVDN_DATABASE_URL`, else `sqlite:///pvdn.sqlite3`. Reading commands
+never create an archive; every problem with one is a one-line message and a non-zero status.
 """
 
 from __future__ import annotations
@@ -13,22 +15,26 @@ import json
 import os
 import subprocess
 import sys
-from collections import Counter
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, is_dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
-from cleaning import Options, clean_html
-from pvdn_crawler.items import ArticleItem
+from sqlalchemy import make_url
+from sqlalchemy.exc import ArgumentError
+
 from pvdn_crawler.mirror import start_mirror
-from pvdn_crawler.pipelines import to_record
-from storage.engine import database_url, make_engine, session_factory, upgrade_schema
-from storage.repository import ArchiveRepository
+from pvdn_crawler.reclean import reclean
+from storage import ArchiveError, ArchiveRepository, StorageError, database_url, open_archive
+from storage.locking import sqlite_file
 
-PROJECT = Path(__file__).resolve().parent.parent
-DEMO_DATABASE = "sqlite:///pvdn-demo.sqlite3"
+PROG = "pvdn-archive"
+DEMO_DATABASE = "pvdn-demo.sqlite3"
+
+
+class CommandError(Exception):
+    """A problem the user can fix, said in one line."""
 
 
 def _json_default(value: Any) -> Any:
@@ -46,74 +52,59 @@ def _dump(value: Any, out: IO[str], *, indent: int | None = None) -> None:
     out.write("\n")
 
 
-class Archive:
-    """An open archive: engine plus session factory, schema brought up to date on open."""
+def archive_url(value: str | None) -> str:
+    """`--database` as an SQLAlchemy URL: a URL as given, a path as an SQLite file."""
+    value = value or database_url()
+    if "://" in value:
+        try:
+            make_url(value)
+        except ArgumentError as exc:
+            raise CommandError(f"--database: not a database URL: {value!r} ({exc})") from None
+        return value
+    return f"sqlite:///{Path(value).expanduser().resolve()}"
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
-        upgrade_schema(self.engine)
-        self.sessions = session_factory(self.engine)
 
-    def close(self) -> None:
-        self.engine.dispose()
-
-
-def cmd_stats(archive: Archive, out: IO[str]) -> int:
-    with archive.sessions() as session:
+def cmd_stats(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    with open_archive(url, write=False) as archive, archive.sessions() as session:
         _dump(ArchiveRepository(session).stats(), out, indent=2)
     return 0
 
 
-def cmd_export(archive: Archive, out: IO[str]) -> int:
+def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """JSON Lines: one article per line, with its aliases and teaser links."""
-    with archive.sessions() as session:
+    with (
+        open_archive(url, write=False) as archive,
+        _output(args.output, url, out) as target,
+        archive.sessions() as session,
+    ):
         for article in ArchiveRepository(session).iter_articles():
-            _dump(article, out)
+            _dump(article, target)
     return 0
 
 
-def cmd_show(archive: Archive, url: str, out: IO[str]) -> int:
-    with archive.sessions() as session:
-        article = ArchiveRepository(session).find_article(url)
+def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    with open_archive(url, write=False) as archive, archive.sessions() as session:
+        article = ArchiveRepository(session).find_article(args.url)
     if article is None:
-        print(f"pvdn-archive: no article at {url}", file=sys.stderr)
+        print(f"{PROG}: no article at {args.url}", file=sys.stderr)
         return 1
     _dump(article, out, indent=2)
     return 0
 
 
-def cmd_reclean(archive: Archive, out: IO[str]) -> int:
+def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """Run the current `cleaning` over every stored raw page; store what changed."""
-    outcomes: Counter[str] = Counter()
-    with archive.sessions() as session:
-        pages = list(ArchiveRepository(session).raw_pages())
-    for page in pages:
-        # Every stored page came from the site (or a mirror of it): its host is the site's.
-        host = urlsplit(page.raw_url).hostname or ""
-        article = clean_html(
-            page.raw_html, page.raw_url, options=Options(site_hosts=frozenset({host}))
-        )
-        if not article.body:
-            outcomes["no story now (kept as stored)"] += 1
-            continue
-        item = ArticleItem.from_clean(
-            article,
-            canonical_url=page.canonical_url,
-            fetched_url=page.raw_url,
-            aliases=[],
-            raw_html=page.raw_html,
-            etag=page.etag,
-            last_modified=page.last_modified,
-        )
-        with archive.sessions.begin() as session:
-            outcomes[ArchiveRepository(session).save_article(to_record(item), _now())] += 1
-    _dump(dict(outcomes), out, indent=2)
-    return 0
+    if not _exists(url):
+        raise CommandError(f"no archive at {url} (a crawl creates it: scrapy crawl pvdn)")
+    progress = sys.stderr if sys.stderr.isatty() else None
+    done = reclean(url, workers=args.workers, progress=progress)
+    _dump({"pages": done.pages, "run": done.run_id, **done.outcomes}, out, indent=2)
+    return 10 if done.outcomes.get("rejected") else 0
 
 
 def cmd_demo(url: str | None, out: IO[str]) -> int:
     """Serve the fixture site on 127.0.0.1, crawl it with `scrapy crawl pvdn`, print stats."""
-    target = url or DEMO_DATABASE
+    target = url or archive_url(DEMO_DATABASE)
     with start_mirror() as mirror:
         command = [
             sys.executable, "-m", "scrapy", "crawl", "pvdn",
@@ -128,48 +119,117 @@ def cmd_demo(url: str | None, out: IO[str]) -> int:
         result = subprocess.run(command, env=env, check=False)
     if result.returncode != 0:
         return result.returncode
-    archive = Archive(target)
+    return cmd_stats(target, argparse.Namespace(), out)
+
+
+@contextlib.contextmanager
+def _output(path: Path | None, url: str, out: IO[str]) -> Iterator[IO[str]]:
+    """Where an export goes: stdout, or a file written beside its final name and renamed
+    into place once complete, so a failed export leaves no half file and an existing file is
+    replaced whole. Never the archive itself, its WAL or its journal."""
+    if path is None:
+        yield out
+        return
+    target = path.expanduser().resolve()
+    database = sqlite_file(make_url(url))
+    if database is not None and target in _archive_files(database):
+        raise CommandError(f"refusing to write the export over the archive's file {target}")
+    if target.is_dir():
+        raise CommandError(f"-o {path}: is a folder")
+    partial = target.with_name(f".{target.name}.partial")
     try:
-        return cmd_stats(archive, out)
-    finally:
-        archive.close()
+        with partial.open("w", encoding="utf-8") as file:
+            yield file
+        partial.replace(target)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
 
 
-def _now() -> datetime:
-    return datetime.now(UTC)
+def _archive_files(database: Path) -> set[Path]:
+    names = [
+        database,
+        *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal")),
+    ]
+    files = {name.resolve() for name in names}
+    with contextlib.suppress(OSError):  # the same file under another name (a hard link)
+        inode = database.stat().st_ino
+        files |= {p.resolve() for p in database.parent.iterdir() if p.stat().st_ino == inode}
+    return files
+
+
+def _exists(url: str) -> bool:
+    database = sqlite_file(make_url(url))
+    return database is None or database.exists()
+
+
+_EXAMPLES = {
+    "stats": "pvdn-archive stats --database pvdn.sqlite3",
+    "export": "pvdn-archive export -o articles.jsonl",
+    "show": "pvdn-archive show https://www.vallartadaily.com/some-story/",
+    "reclean": "pvdn-archive reclean --workers 2",
+    "demo": "pvdn-archive demo",
+}
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="pvdn-archive", description=__doc__.split("\n")[0])
-    parser.add_argument("--database", help="SQLAlchemy URL (default: PVDN_DATABASE_URL)")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--database",
+        default=argparse.SUPPRESS,
+        help="the archive: an SQLite file path or an SQLAlchemy URL (default: PVDN_DATABASE_URL,"
+        " else pvdn.sqlite3)",
+    )
+    parser = argparse.ArgumentParser(
+        prog=PROG, description=__doc__.split("\n")[0], parents=[common]
+    )
     commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("stats", help="counts of articles, aliases, teaser links and runs")
-    export = commands.add_parser("export", help="JSON Lines, one article per line")
+
+    def command(name: str, help_text: str) -> argparse.ArgumentParser:
+        return commands.add_parser(
+            name,
+            parents=[common],
+            help=help_text,
+            description=help_text,
+            epilog=f"example: {_EXAMPLES[name]}",
+        )
+
+    command("stats", "counts of articles, aliases, teaser links and runs")
+    export = command("export", "JSON Lines, one article per line")
     export.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
-    show = commands.add_parser("show", help="one article by canonical URL or alias")
+    show = command("show", "one article by canonical URL or alias")
     show.add_argument("url")
-    commands.add_parser("reclean", help="re-run cleaning over the stored raw HTML")
-    commands.add_parser("demo", help="crawl the fixture site offline into pvdn-demo.sqlite3")
+    again = command("reclean", "re-run cleaning over the stored raw HTML")
+    again.add_argument(
+        "--workers", type=int, default=None, help="cleaning processes (default: cores)"
+    )
+    command("demo", "crawl the fixture site offline into pvdn-demo.sqlite3")
     return parser
+
+
+_COMMANDS: dict[str, Callable[[str, argparse.Namespace, IO[str]], int]] = {
+    "stats": cmd_stats,
+    "export": cmd_export,
+    "show": cmd_show,
+    "reclean": cmd_reclean,
+}
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if args.command == "demo":
-        return cmd_demo(args.database, sys.stdout)
-    archive = Archive(database_url(args.database))
     try:
-        if args.command == "stats":
-            return cmd_stats(archive, sys.stdout)
-        if args.command == "show":
-            return cmd_show(archive, args.url, sys.stdout)
-        if args.command == "reclean":
-            return cmd_reclean(archive, sys.stdout)
-        opened = args.output.open("w", encoding="utf-8") if args.output else None
-        with opened or contextlib.nullcontext(sys.stdout) as out:
-            return cmd_export(archive, out)
-    finally:
-        archive.close()
+        given = getattr(args, "database", None)
+        if args.command == "demo":
+            return cmd_demo(archive_url(given) if given else None, sys.stdout)
+        return _COMMANDS[args.command](archive_url(given), args, sys.stdout)
+    except (CommandError, ArchiveError, StorageError) as exc:
+        print(f"{PROG}: {exc}", file=sys.stderr)
+        return 2
+    except BrokenPipeError:
+        # The reader went away (`| head`): not an error. Keep Python from complaining at exit.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 0
 
 
 if __name__ == "__main__":

@@ -1,11 +1,15 @@
 """RunHealth: judges a finished crawl for cron, logs one summary line, sets the exit status.
 
-`scrapy crawl` alone exits 0 even when the site was unreachable or every page fell back to the
-generic extractor (a redesign). This extension turns the run's figures into a verdict and an
-exit status that the project's `crawl` command returns:
+`scrapy crawl` alone exits 0 even when the site was unreachable, the disk was full or every
+page fell back to the generic extractor (a redesign). This extension turns the run's figures
+into a verdict and an exit status that the project's `crawl` command returns:
 
     0 ok · 1 the crawl did not finish · 2 another crawl holds the archive · 3 site unreachable
-    4 layout drift (too many pages on the generic extractor) · 5 too many errors
+    4 layout drift · 5 too many errors · 6 storage failure (disk, database) · 7 archive
+    unusable · 8 blocked by the site · 10 records refused by the database
+
+The archive component asks for the verdict (`conclude`) when the spider closes and records
+the run with it; nothing is passed through the stats.
 """
 
 from __future__ import annotations
@@ -28,7 +32,20 @@ EXIT_STATUS = {
     "site unreachable": 3,
     "layout drift": 4,
     "too many errors": 5,
+    "storage failure": 6,
+    "archive unusable": 7,
+    "blocked by the site": 8,
+    "records refused": 10,
 }
+# Answers that say the site refuses this client, rather than that a page is missing.
+_REFUSALS = ("http_401", "http_403", "http_429", "http_451")
+# Article fields whose absence on more than PVDN_MAX_MISSING_SHARE of a run's article pages
+# means the pages stopped yielding them (a redesign, a theme change).
+WATCHED_FIELDS = ("title", "body", "published")
+# A share is read only from enough cases: one story-less page in a run of two is not drift,
+# and one protected page is not a block.
+_MIN_MISSING = 3
+_MIN_REFUSALS = 5
 
 
 @dataclass(frozen=True)
@@ -41,10 +58,13 @@ class Figures:
     not_modified: int
     gone: int
     failed: int
+    refused: int
+    rejected: int
     requests: int
     responses: int
     articles_parsed: int
     generic: int
+    missing: dict[str, int]
     duration: float
 
     @classmethod
@@ -52,6 +72,7 @@ class Figures:
         def n(key: str) -> int:
             return int(stats.get(key, 0) or 0)
 
+        failures = {k: int(v) for k, v in stats.items() if k.startswith("pvdn/failed/")}
         return cls(
             new=n("pvdn/stored/new"),
             changed=n("pvdn/stored/changed"),
@@ -59,12 +80,14 @@ class Figures:
             not_modified=n("pvdn/stored/not_modified"),
             gone=n("pvdn/stored/gone"),
             # Requests given up on, by cause (FailureStatsMiddleware), and spider bugs.
-            failed=sum(int(v) for k, v in stats.items() if k.startswith("pvdn/failed/"))
-            + n("spider_exceptions/count"),
+            failed=sum(failures.values()) + n("spider_exceptions/count"),
+            refused=sum(failures.get(f"pvdn/failed/{code}", 0) for code in _REFUSALS),
+            rejected=sum(int(v) for k, v in stats.items() if k.startswith("pvdn/rejected/")),
             requests=n("downloader/request_count"),
             responses=n("downloader/response_count"),
-            articles_parsed=n("pvdn/pages/article"),
+            articles_parsed=n("pvdn/articles/parsed"),
             generic=n("pvdn/extractor/generic"),
+            missing={name: n(f"pvdn/articles/without_{name}") for name in WATCHED_FIELDS},
             duration=duration,
         )
 
@@ -72,58 +95,100 @@ class Figures:
         return (
             f"pvdn run {verdict}: new={self.new} changed={self.changed} "
             f"unchanged={self.unchanged} not_modified={self.not_modified} gone={self.gone} "
-            f"failed={self.failed} requests={self.requests} duration={self.duration:.1f}s"
+            f"failed={self.failed} rejected={self.rejected} requests={self.requests} "
+            f"duration={self.duration:.1f}s"
         )
 
 
-def verdict(reason: str, figures: Figures, max_generic_share: float, max_errors: int) -> str:
-    """The run's verdict, most serious first."""
+@dataclass(frozen=True)
+class Limits:
+    """The thresholds of a verdict (settings PVDN_MAX_*)."""
+
+    max_generic_share: float
+    max_missing_share: float
+    max_errors: int
+
+
+def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = None) -> str:
+    """The run's verdict with its cause where it has one, most serious first: the verdict's
+    name (a key of EXIT_STATUS), then the cause in parentheses."""
     if reason == "archive_busy":
         return "archive busy"
+    if reason == "archive_unusable":
+        return "archive unusable"
+    if fault is not None or reason == "storage_failed":
+        return f"storage failure ({fault or 'unknown cause'})"
     if figures.responses == 0:
         return "site unreachable"
     if reason != "finished":
         return "unfinished"
-    if figures.articles_parsed and figures.generic / figures.articles_parsed > max_generic_share:
-        return "layout drift"
-    if figures.failed > max_errors:
-        return "too many errors"
+    if figures.rejected:
+        return f"records refused ({figures.rejected} kept in the rejects table)"
+    if figures.refused >= _MIN_REFUSALS and figures.refused * 10 >= figures.responses:
+        return f"blocked by the site ({figures.refused} answers 401/403/429/451)"
+    parsed = figures.articles_parsed
+    if parsed and figures.generic / parsed > limits.max_generic_share:
+        return (
+            f"layout drift ({figures.generic} of {parsed} article pages on the generic extractor)"
+        )
+    for name in WATCHED_FIELDS:
+        lacking = figures.missing[name]
+        if lacking >= _MIN_MISSING and lacking / parsed > limits.max_missing_share:
+            return f"layout drift ({lacking} of {parsed} article pages without a {name})"
+    if figures.failed > limits.max_errors:
+        return f"too many errors ({figures.failed} failed requests)"
     return "ok"
 
 
-class RunHealth:
-    """Settings: `PVDN_MAX_GENERIC_SHARE` (default 0.3: a larger share of article pages parsed
-    by the generic extractor means the layout changed), `PVDN_MAX_ERRORS` (default 25)."""
+def exit_status(judged: str) -> int:
+    """The exit status of a verdict (its name before any cause in parentheses)."""
+    return EXIT_STATUS[judged.split(" (", 1)[0]]
 
-    def __init__(self, stats: StatsCollector, max_generic_share: float, max_errors: int) -> None:
+
+class RunHealth:
+    """Settings: `PVDN_MAX_GENERIC_SHARE`, `PVDN_MAX_MISSING_SHARE`, `PVDN_MAX_ERRORS` (see
+    `pvdn_crawler.defaults`)."""
+
+    def __init__(self, stats: StatsCollector, limits: Limits) -> None:
         self.stats = stats
-        self.max_generic_share = max_generic_share
-        self.max_errors = max_errors
+        self.limits = limits
         self.started = time.monotonic()
+        self.verdict: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunHealth:
         assert crawler.stats is not None
         settings = crawler.settings
-        extension = cls(
-            crawler.stats,
-            settings.getfloat("PVDN_MAX_GENERIC_SHARE", 0.3),
-            settings.getint("PVDN_MAX_ERRORS", 25),
+        limits = Limits(
+            max_generic_share=settings.getfloat("PVDN_MAX_GENERIC_SHARE"),
+            max_missing_share=settings.getfloat("PVDN_MAX_MISSING_SHARE"),
+            max_errors=settings.getint("PVDN_MAX_ERRORS"),
         )
+        extension = cls(crawler.stats, limits)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    @property
+    def exit_status(self) -> int | None:
+        """The run's exit status once it was judged."""
+        return None if self.verdict is None else exit_status(self.verdict)
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()
 
-    def spider_closed(self, reason: str) -> None:
-        figures = Figures.from_stats(self.stats.get_stats(), time.monotonic() - self.started)
-        judged = verdict(reason, figures, self.max_generic_share, self.max_errors)
-        self.stats.set_value("pvdn/verdict", judged)
-        self.stats.set_value("pvdn/exit_status", EXIT_STATUS[judged])
+    def conclude(self, reason: str) -> str:
+        """Judge the run (once), log its summary line, and return the verdict."""
+        if self.verdict is not None:
+            return self.verdict
+        stats = self.stats.get_stats()
+        figures = Figures.from_stats(stats, time.monotonic() - self.started)
+        fault = stats.get("pvdn/storage_fault")
+        judged = verdict(reason, figures, self.limits, str(fault) if fault else None)
+        self.verdict = judged
         # The summary's figures, as integers, go into crawl_runs.counts with the rest.
         for name in ("new", "changed", "unchanged", "not_modified", "gone", "failed", "requests"):
             self.stats.set_value(f"pvdn/run/{name}", getattr(figures, name))
         self.stats.set_value("pvdn/run/duration_ms", round(figures.duration * 1000))
+        self.stats.set_value("pvdn/exit_status", exit_status(judged))
         logger.log(logging.INFO if judged == "ok" else logging.ERROR, figures.line(judged))
+        return judged

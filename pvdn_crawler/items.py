@@ -1,141 +1,145 @@
-"""Items the spider yields: plain dataclasses, used through itemadapter by the pipelines.
+"""Items: the storage records themselves, built from `cleaning`'s result, and the export row.
 
-An `ArticleItem` is built from `cleaning`'s result for one fetched page; an `AliasItem`
-records another address of an article that was already stored in this run (a link form seen
-after the page itself was fetched).
+The spider yields `storage` records (`ArticleRecord`, `AliasRecord`, `NotModifiedRecord`,
+`GoneRecord`, `PageRecord`): what the archive stores is what the crawl produced, with no
+copy in between. `article_record` is the one conversion from `cleaning` to `storage` (the two
+packages do not know each other); it also keeps out values no archive should hold (a year 1
+date, a post id past 64 bits), counting them instead. What leaves the item pipeline for
+Scrapy's feed exports is an `ArchivedArticle`: the stored story and how it was stored,
+flat, without the raw HTML.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from cleaning import CleanArticle
+from storage.records import (
+    STORY_FIELDS,
+    ArticleRecord,
+    Story,
+    Teaser,
+    sane_datetime,
+    sane_post_id,
+)
+
+__all__ = ["ArchivedArticle", "FeedHints", "article_record"]
 
 
-@dataclass(frozen=True, kw_only=True)
-class TeaserLink:
-    """A teaser the page showed: `kind` "trending" or "related", `position` from 0 in page
-    order within its kind, `target_url` absolute."""
+@dataclass(frozen=True, slots=True)
+class FeedHints:
+    """What a feed item or sitemap entry said about an article, for the fields its page does
+    not state (stock WordPress themes print no author or categories in machine-readable form;
+    the feed's `pubDate`, `dc:creator` and `category`, and a sitemap's `<lastmod>`, do)."""
 
-    kind: str
-    position: int
-    target_url: str
-    title: str
-    summary: str | None = None
-    image_alt: str | None = None
-
-
-@dataclass(kw_only=True)
-class ArticleItem:
-    """One fetched article page, cleaned.
-
-    `canonical_url` is the page's own canonical link (or the fetched address, normalised);
-    `aliases` every other address that led to it; `raw_html` the bytes as served, kept so the
-    archive can be re-cleaned when `cleaning` improves; `empty_reason` why there is no story.
-    """
-
-    canonical_url: str
-    fetched_url: str
-    aliases: list[str] = field(default_factory=list)
-    post_id: int | None = None
-    title: str | None = None
-    lede: str | None = None
-    body: str = ""
-    blocks: list[dict[str, str]] = field(default_factory=list)
-    dateline: str | None = None
-    author: str | None = None
-    categories: list[str] = field(default_factory=list)
     published: datetime | None = None
     modified: datetime | None = None
-    paywalled: bool = False
-    extractor: str = "none"
-    empty_reason: str | None = None
-    teasers: list[TeaserLink] = field(default_factory=list)
-    raw_html: bytes = b""
-    etag: str | None = None
-    last_modified: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
 
-    @classmethod
-    def from_clean(
-        cls,
-        article: CleanArticle,
-        *,
-        canonical_url: str,
-        fetched_url: str,
-        aliases: list[str],
-        raw_html: bytes,
-        etag: str | None = None,
-        last_modified: str | None = None,
-    ) -> ArticleItem:
-        positions: dict[str, int] = {}
-        teasers = []
-        for teaser in article.teasers:
-            if not teaser.url:
-                continue
-            position = positions.get(teaser.kind, 0)
-            positions[teaser.kind] = position + 1
-            teasers.append(
-                TeaserLink(
-                    kind=teaser.kind,
-                    position=position,
-                    target_url=teaser.url,
-                    title=teaser.title,
-                    summary=teaser.summary,
-                    image_alt=teaser.image_alt,
-                )
-            )
-        return cls(
-            canonical_url=canonical_url,
-            fetched_url=fetched_url,
-            aliases=aliases,
-            post_id=article.post_id,
-            title=article.title,
-            lede=article.lede,
-            body=article.body,
-            blocks=[b.to_dict() for b in article.blocks],
-            dateline=article.dateline,
-            author=article.author,
-            categories=list(article.categories),
-            published=article.published,
-            modified=article.modified,
-            paywalled=article.paywalled,
-            extractor=article.extractor,
-            empty_reason=article.empty_reason,
-            teasers=teasers,
-            raw_html=raw_html,
-            etag=etag,
-            last_modified=last_modified,
+    def merged(self, other: FeedHints | None) -> FeedHints:
+        """These hints, with gaps filled from `other` (two feeds may list one article)."""
+        if other is None:
+            return self
+        return FeedHints(
+            self.published or other.published,
+            self.modified or other.modified,
+            self.author or other.author,
+            self.categories or other.categories,
         )
 
 
-@dataclass(frozen=True, kw_only=True)
-class AliasItem:
-    """Another address of an article stored earlier in the run."""
+def article_record(
+    article: CleanArticle,
+    *,
+    canonical_url: str,
+    fetched_url: str,
+    aliases: Iterable[str] = (),
+    raw_html: bytes = b"",
+    etag: str | None = None,
+    last_modified: str | None = None,
+    hints: FeedHints | None = None,
+) -> tuple[ArticleRecord, list[str]]:
+    """The record to store for a cleaned page, and the names of the values left out as
+    impossible (dates outside the archive's range, a post id that is not one)."""
+    dropped: list[str] = []
+    values = {name: getattr(article, name) for name in STORY_FIELDS}
+    values["blocks"] = tuple(block.to_dict() for block in article.blocks)
+    values["categories"] = tuple(article.categories)
+    for name in ("published", "modified"):
+        if values[name] is not None and sane_datetime(values[name]) is None:
+            dropped.append(name)
+            values[name] = None
+    if hints is not None:
+        values["published"] = values["published"] or sane_datetime(hints.published)
+        values["modified"] = values["modified"] or sane_datetime(hints.modified)
+        values["author"] = values["author"] or hints.author
+        values["categories"] = values["categories"] or hints.categories
+    post_id = sane_post_id(article.post_id)
+    if article.post_id is not None and post_id is None:
+        dropped.append("post_id")
+    record = ArticleRecord(
+        canonical_url=canonical_url,
+        story=Story(**values),
+        fetched_url=fetched_url,
+        post_id=post_id,
+        aliases=tuple(aliases),
+        teasers=_teasers(article),
+        raw_html=raw_html,
+        etag=etag,
+        last_modified=last_modified,
+    )
+    return record, dropped
 
-    alias_url: str
-    canonical_url: str
+
+def _teasers(article: CleanArticle) -> tuple[Teaser, ...]:
+    """The page's teasers with an address, numbered from 0 within each list kind."""
+    positions: dict[str, int] = {}
+    teasers = []
+    for teaser in article.teasers:
+        if not teaser.url:
+            continue
+        position = positions.get(teaser.kind, 0)
+        positions[teaser.kind] = position + 1
+        teasers.append(
+            Teaser(
+                teaser.kind, position, teaser.url, teaser.title, teaser.summary, teaser.image_alt
+            )
+        )
+    return tuple(teasers)
 
 
-def describe(item: Any) -> str:
-    """A short label for logs and drop messages."""
-    return getattr(item, "canonical_url", None) or type(item).__name__
+class ArchivedArticle(dict[str, Any]):
+    """An article as the run stored it, for feed exports (`scrapy crawl pvdn -O out.jsonl`):
+    one flat row per article stored new or changed, raw HTML and blocks left out (they stay
+    in the archive). Its keys: `outcome`, `canonical_url`, `fetched_url`, `post_id`, the
+    story's fields (dates as ISO 8601 text with their offset), `aliases` and `teaser_urls`.
+    Lists hold strings, so the row fits CSV as well as JSON."""
+
+    @classmethod
+    def of(cls, record: ArticleRecord, outcome: str) -> ArchivedArticle:
+        row = cls(
+            outcome=outcome,
+            canonical_url=record.canonical_url,
+            fetched_url=record.fetched_url,
+            post_id=record.post_id,
+        )
+        for name in STORY_FIELDS:
+            value = getattr(record.story, name)
+            if name != "blocks":
+                row[name] = _plain(value)
+        row["aliases"] = list(record.aliases)
+        row["teaser_urls"] = [teaser.target_url for teaser in record.teasers]
+        return row
 
 
-@dataclass(frozen=True, kw_only=True)
-class NotModifiedItem:
-    """An archived article the site answered 304 Not Modified for: only its last-seen time
-    (and validators, if the answer carried new ones) change."""
-
-    url: str
-    etag: str | None = None
-    last_modified: str | None = None
-
-
-@dataclass(frozen=True, kw_only=True)
-class GoneItem:
-    """An archived article the site now answers 404 or 410 for: marked gone, never deleted."""
-
-    url: str
-    status: int
+def _plain(value: Any) -> Any:
+    """A value as JSON and CSV take it."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value

@@ -21,15 +21,30 @@ from typing import Self
 
 from lxml import etree
 from scrapy.crawler import Crawler
-from scrapy.exceptions import IgnoreRequest, NotConfigured
+from scrapy.exceptions import (
+    CannotResolveHostError,
+    DownloadCancelledError,
+    DownloadConnectionRefusedError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+    IgnoreRequest,
+    NotConfigured,
+    ResponseDataLossError,
+)
 from scrapy.http import Request, Response
 from scrapy.statscollectors import StatsCollector
+from twisted.internet import defer, error
+from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
+from twisted.web.http import _DataLoss
 
 from pvdn_crawler.urls import PageKind, page_kind, request_url
 
 logger = logging.getLogger(__name__)
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Answers by which a site refuses this client (a WAF, a login wall, a rate limit, a legal
+# block), as opposed to a page that is missing: each is a failed request.
+_REFUSED = frozenset({401, 403, 407, 429, 451})
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -130,39 +145,44 @@ class RetryAfterMiddleware:
         return response
 
 
+# What a download failure was, by exception type: Scrapy's own types (2.18+) first, then the
+# Twisted and asyncio ones older handlers and other download handlers raise.
+_FAILURE_KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
+    ((DownloadTimeoutError, TimeoutError, defer.TimeoutError, error.TimeoutError), "timeout"),
+    ((ResponseDataLossError, _DataLoss), "data_loss"),
+    # Inside Scrapy only DOWNLOAD_MAXSIZE cancels a download (a body announced or streamed
+    # past it); a timeout is a timeout error.
+    ((DownloadCancelledError, defer.CancelledError), "too_large"),
+    ((CannotResolveHostError, error.DNSLookupError), "dns"),
+    (
+        (
+            DownloadConnectionRefusedError,
+            DownloadFailedError,
+            ConnectionError,
+            error.ConnectError,
+            error.ConnectionLost,
+            error.ConnectionDone,
+            ResponseFailed,
+            ResponseNeverReceived,
+        ),
+        "connection",
+    ),
+)
+
+
 def _failure_kind(exception: BaseException) -> str:
-    """What a download failure was, from the exception's class names (Scrapy's own since
-    2.18, Twisted's before): timeout, data_loss, too_large, dns, connection or other."""
-    names = {cls.__name__ for cls in type(exception).__mro__}
-    if names & {"DownloadTimeoutError", "TimeoutError", "UserTimeoutError"}:
-        return "timeout"
-    if names & {"ResponseDataLossError", "_DataLoss"}:
-        return "data_loss"
-    if names & {"DownloadCancelledError", "CancelledError"}:
-        # Inside Scrapy only DOWNLOAD_MAXSIZE cancels a download (a body announced or
-        # streamed past it); a timeout is a timeout error.
-        return "too_large"
-    if names & {"CannotResolveHostError", "DNSLookupError"}:
-        return "dns"
-    if names & {
-        "DownloadConnectionRefusedError",
-        "DownloadFailedError",
-        "ConnectError",
-        "ConnectionLost",
-        "ConnectionDone",
-        "ResponseFailed",
-        "ResponseNeverReceived",
-        "ConnectionRefusedError",
-        "ConnectionResetError",
-    }:
-        return "connection"
+    """What a download failure was: timeout, data_loss, too_large, dns, connection or other."""
+    for types, kind in _FAILURE_KINDS:
+        if isinstance(exception, types):
+            return kind
     return "other"
 
 
 class FailureStatsMiddleware(_CountsInStats):
     """Counts each request given up on, by cause: `pvdn/failed/<cause>` (timeout, connection,
     data_loss, too_large, dns, other) for downloads that raised, and
-    `pvdn/failed/http_<status>` for a 5xx or 429 answer that retries did not cure.
+    `pvdn/failed/http_<status>` for a 5xx answer that retries did not cure, and for answers
+    that refuse the client (401, 403, 407, 429, 451).
 
     Priority 540: below RetryMiddleware (550), so a failure it retries never gets here (it
     answers with the retry request); only the last attempt does. Requests ignored on purpose
@@ -170,7 +190,7 @@ class FailureStatsMiddleware(_CountsInStats):
     """
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if response.status >= 500 or response.status == 429:
+        if response.status >= 500 or response.status in _REFUSED:
             self.stats.inc_value(f"pvdn/failed/http_{response.status}")
         return response
 

@@ -1,15 +1,12 @@
 """Scrapy settings: polite defaults a site owner would accept.
 
-Our own settings carry the `PVDN_` prefix and are read by components in `from_crawler`.
+The project's own settings carry the `PVDN_` prefix; their defaults live in
+`pvdn_crawler/defaults.py` (set any of them here, or with `-s NAME=VALUE`).
 """
 
 BOT_NAME = "pvdn_crawler"
 SPIDER_MODULES = ["pvdn_crawler.spiders"]
 NEWSPIDER_MODULE = "pvdn_crawler.spiders"
-
-# Contact address the spider puts in its User-Agent ("pvdn-archive/<version> (+<url>)") so
-# the site owner can reach whoever runs the crawl: set it to your own page or mailbox.
-PVDN_CONTACT_URL = "https://github.com/pvdn-archive/pvdn-archive"
 
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -22,24 +19,18 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 FEED_EXPORT_ENCODING = "utf-8"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
-ITEM_PIPELINES = {
-    "pvdn_crawler.pipelines.ValidationPipeline": 100,
-    "pvdn_crawler.pipelines.ArchivePipeline": 500,
+# The archive (opened when the spider opens) and the run's judge; the pipeline stores through
+# the archive.
+EXTENSIONS = {
+    "pvdn_crawler.extensions.RunHealth": 500,
+    "pvdn_crawler.archive.CrawlArchive": 510,
 }
-# None: the PVDN_DATABASE_URL environment variable, else sqlite:///pvdn.sqlite3.
-PVDN_DATABASE_URL = None
-PVDN_COMMIT_EVERY = 50
+ITEM_PIPELINES = {"pvdn_crawler.pipelines.ArchivePipeline": 500}
 LOG_LEVEL = "INFO"
+# One line per dropped item, never the item itself (raw HTML included) at INFO or above.
+LOG_FORMATTER = "pvdn_crawler.logformat.QuietLogFormatter"
 
 COMMANDS_MODULE = "pvdn_crawler.commands"
-EXTENSIONS = {"pvdn_crawler.extensions.RunHealth": 500}
-# Incremental runs: conditional requests and early listing stops from what the archive knows
-# (`-a full=1` ignores it for one run).
-PVDN_INCREMENTAL = True
-# Exit non-zero when more than this share of article pages fell back to the generic extractor,
-# or when more requests than this failed.
-PVDN_MAX_GENERIC_SHARE = 0.3
-PVDN_MAX_ERRORS = 25
 
 # Faults (pvdn_crawler/middlewares.py): wait out Retry-After before a retry, at most
 # PVDN_MAX_RETRY_AFTER seconds; count requests given up on by cause (`failed_*` in the run's
@@ -50,7 +41,6 @@ DOWNLOADER_MIDDLEWARES = {
     "pvdn_crawler.middlewares.RedirectLoopMiddleware": 650,
 }
 SPIDER_MIDDLEWARES = {"pvdn_crawler.middlewares.MalformedXmlMiddleware": 60}
-PVDN_MAX_RETRY_AFTER = 120
 # An article page is ~100 KB; anything near these sizes is not one.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024

@@ -2,60 +2,77 @@
 
 The crawler's whole view of storage::
 
-    engine = make_engine(database_url())
-    with writer_lock(engine):  # ArchiveBusyError at once if another crawl is writing
-        upgrade_schema(engine)
-        factory = session_factory(engine)
-        with factory.begin() as session:
-            known = ArchiveRepository(session).known_pages()  # for conditional requests
-        ...
-        with factory.begin() as session:
-            outcome = ArchiveRepository(session).save_article(record, seen_at=now)
+    with open_archive(database_url()) as archive:   # writer lock, schema upgraded
+        with archive.sessions.begin() as session:
+            repository = ArchiveRepository(session)
+            known = repository.known_pages()         # what a crawl may skip or ask again
+            run_id = repository.start_run("pvdn", now)
+        writer = BatchWriter(archive.sessions, run_id)
+        report = writer.write(changes)               # one transaction per batch
 
 `storage` imports neither Scrapy nor `cleaning`: records are plain dataclasses the caller fills.
 """
 
-from storage.engine import (
-    DEFAULT_DATABASE_URL,
-    database_url,
-    make_engine,
-    session_factory,
-    upgrade_schema,
+from storage.archive import Archive, open_archive
+from storage.engine import DEFAULT_DATABASE_URL, database_url, make_engine, session_factory
+from storage.errors import (
+    ArchiveBusyError,
+    ArchiveError,
+    ArchiveMissingError,
+    RunNotFoundError,
+    StorageError,
+    StorageFaultError,
 )
-from storage.errors import ArchiveBusyError, RunNotFoundError, StorageError
-from storage.locking import writer_lock
 from storage.records import (
+    AliasRecord,
     ArchiveStats,
     ArticleRecord,
+    Change,
+    GoneRecord,
     KnownPage,
+    NotModifiedRecord,
+    PageRecord,
     RawPage,
+    RejectedChange,
     RunSummary,
     StoredArticle,
     StoredRevision,
-    StoredTeaser,
-    TeaserRecord,
+    Story,
+    Teaser,
 )
 from storage.repository import ArchiveRepository, SaveOutcome
+from storage.writer import BatchWriter, WriteReport
 
 __all__ = [
     "DEFAULT_DATABASE_URL",
+    "AliasRecord",
+    "Archive",
     "ArchiveBusyError",
+    "ArchiveError",
+    "ArchiveMissingError",
     "ArchiveRepository",
     "ArchiveStats",
     "ArticleRecord",
+    "BatchWriter",
+    "Change",
+    "GoneRecord",
     "KnownPage",
+    "NotModifiedRecord",
+    "PageRecord",
     "RawPage",
+    "RejectedChange",
     "RunNotFoundError",
     "RunSummary",
     "SaveOutcome",
     "StorageError",
+    "StorageFaultError",
     "StoredArticle",
     "StoredRevision",
-    "StoredTeaser",
-    "TeaserRecord",
+    "Story",
+    "Teaser",
+    "WriteReport",
     "database_url",
     "make_engine",
+    "open_archive",
     "session_factory",
-    "upgrade_schema",
-    "writer_lock",
 ]

@@ -6,7 +6,13 @@ PostgreSQL is a change of URL (`PVDN_DATABASE_URL`) and nothing more.
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
+from functools import cache
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +26,10 @@ from storage.errors import StorageError
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
-    "MIGRATIONS_DIR",
     "alembic_config",
     "database_url",
     "make_engine",
+    "migrations_dir",
     "session_factory",
     "upgrade_schema",
 ]
@@ -33,8 +39,37 @@ DEFAULT_DATABASE_URL = "sqlite:///pvdn.sqlite3"
 
 DATABASE_URL_ENV = "PVDN_DATABASE_URL"
 
-MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
-"""Alembic's script directory, read from the installed package (see pyproject package-data)."""
+_MIGRATIONS_PACKAGE = "storage"
+_MIGRATIONS_FOLDER = "migrations"
+
+
+@cache
+def migrations_dir() -> Path:
+    """Alembic's script directory, read as a package resource.
+
+    Installed normally, the package's own folder. Inside a zipped egg (how Scrapyd deploys a
+    project) the scripts are not files Alembic can list, so they are copied once per process
+    into a temporary folder, removed when the process exits.
+    """
+    source = resources.files(_MIGRATIONS_PACKAGE) / _MIGRATIONS_FOLDER
+    if isinstance(source, Path):
+        return source
+    target = Path(tempfile.mkdtemp(prefix="pvdn-migrations-"))
+    atexit.register(shutil.rmtree, target, ignore_errors=True)
+    _copy_tree(source, target / _MIGRATIONS_FOLDER)
+    return target / _MIGRATIONS_FOLDER
+
+
+def _copy_tree(source: Traversable, target: Path) -> None:
+    """Copy a resource folder (migration scripts and the revision template) to the disk."""
+    target.mkdir(parents=True, exist_ok=True)
+    for entry in source.iterdir():
+        if entry.is_dir():
+            if entry.name != "__pycache__":
+                _copy_tree(entry, target / entry.name)
+        elif entry.name.endswith((".py", ".mako")):
+            (target / entry.name).write_bytes(entry.read_bytes())
+
 
 # Applied to every new SQLite connection, in this order, before it is used:
 # - foreign_keys: SQLite ignores FOREIGN KEY clauses (and ON DELETE CASCADE) unless asked.
@@ -106,7 +141,7 @@ def alembic_config() -> Config:
     """
     config = Config()
     # ConfigParser would read a "%" in the path as interpolation.
-    config.set_main_option("script_location", str(MIGRATIONS_DIR).replace("%", "%%"))
+    config.set_main_option("script_location", str(migrations_dir()).replace("%", "%%"))
     config.set_main_option("path_separator", "os")
     return config
 

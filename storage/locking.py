@@ -5,15 +5,19 @@ numbers; with scheduled crawls, a slow run overlapping the next one is the norma
 to happen. So a crawl takes `writer_lock(engine)` before anything else (migrations included)
 and a second one fails at once with `ArchiveBusyError` instead of waiting its turn.
 
-The lock must die with its holder, including a holder killed with SIGKILL, or a crashed crawl
-would block every later one until someone cleaned up by hand. Both mechanisms used here are
-released by the operating system or the server when the process ends, however it ends:
+The lock must belong to the archive itself, not to a name next to it, and must die with its
+holder, including a holder killed with SIGKILL, or a crashed crawl would block every later one
+until someone cleaned up by hand:
 
-- SQLite file: `flock(LOCK_EX | LOCK_NB)` on the sidecar file `<database file>.lock`, kept open
-  while the lock is held. The file stays behind after release (deleting it would let a process
-  that already opened the old file and one that creates a new one both "hold" the lock); it
-  holds the last holder's pid, for the error message. POSIX only (`fcntl`). In-memory SQLite
-  is private to one connection, so there is nothing to lock.
+- SQLite file: `flock(LOCK_EX | LOCK_NB)` on the database file itself. The lock is on the
+  file's inode, so a hard link or another path to the same file meets the same lock, and there
+  is no side file whose removal would let a second writer in. SQLite's own locks are POSIX
+  (fcntl) locks, which on Linux are independent of flock locks, so the two do not interfere;
+  but closing any descriptor of the file drops the POSIX locks this process holds on it, so
+  the lock's descriptor is closed only after the archive's engine was disposed
+  (`storage.archive.open_archive` keeps that order). An empty file is created when the
+  archive does not exist yet (SQLite takes an empty file as a new database). POSIX only.
+  In-memory SQLite is private to one connection, so there is nothing to lock.
 - PostgreSQL: a session-level `pg_try_advisory_lock(WRITER_LOCK_KEY)` on a connection of its
   own, kept open while the lock is held and closed on release; the server drops the lock when
   that session ends, e.g. when the killed holder's socket closes. Advisory locks are per
@@ -34,9 +38,9 @@ from pathlib import Path
 from sqlalchemy import URL, Engine, text
 from sqlalchemy.exc import DBAPIError
 
-from storage.errors import ArchiveBusyError, StorageError
+from storage.errors import ArchiveBusyError, ArchiveError, ArchiveReadOnlyError, StorageError
 
-__all__ = ["WRITER_LOCK_KEY", "lock_file_path", "writer_lock"]
+__all__ = ["WRITER_LOCK_KEY", "sqlite_file", "writer_lock"]
 
 WRITER_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"pvdn-archive").digest()[:8], byteorder="big", signed=True
@@ -54,27 +58,24 @@ def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[None]:
     """
     dialect = engine.dialect.name
     if dialect == "sqlite":
-        database = _sqlite_file(engine.url)
+        database = sqlite_file(engine.url)
         if database is None:
             return contextlib.nullcontext()
-        return _flock(database.with_name(database.name + ".lock"), str(database))
+        return _flock(database)
     if dialect == "postgresql":
         return _advisory_lock(engine)
     raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
 
 
-def lock_file_path(url: URL) -> Path | None:
-    """The sidecar lock file `writer_lock` uses for an SQLite URL; None when it uses none."""
-    database = _sqlite_file(url) if url.get_backend_name() == "sqlite" else None
-    return None if database is None else database.with_name(database.name + ".lock")
-
-
-def _sqlite_file(url: URL) -> Path | None:
-    """The absolute path of an SQLite database file; None for an in-memory database.
+def sqlite_file(url: URL) -> Path | None:
+    """The absolute path of an SQLite database file; None for an in-memory database or
+    another backend.
 
     Relative paths are resolved against the current directory, as SQLite does when it opens
     them. `file:` URIs (`?uri=true`) are understood, including `mode=memory`.
     """
+    if url.get_backend_name() != "sqlite":
+        return None
     database = url.database or ""
     if database.startswith("file:"):
         if url.query.get("mode") == "memory":
@@ -94,30 +95,29 @@ def _busy(database: str, how: str) -> ArchiveBusyError:
 
 
 @contextlib.contextmanager
-def _flock(path: Path, database: str) -> Iterator[None]:
-    """An exclusive, non-blocking flock on `path`, held while the block runs."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+def _flock(database: Path) -> Iterator[None]:
+    """An exclusive, non-blocking flock on the database file, held while the block runs."""
+    try:
+        fd = os.open(database, os.O_RDWR | os.O_CREAT, 0o644)
+    except PermissionError as exc:
+        raise ArchiveReadOnlyError(
+            f"archive database {database} cannot be written: {exc.strerror}"
+        ) from None
+    except OSError as exc:
+        raise ArchiveError(
+            f"archive database {database} cannot be opened: {exc.strerror}"
+        ) from None
     try:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            holder = _read_holder(fd)
-            raise _busy(database, f"lock file {path} held by {holder}") from None
-        # Written only once we hold the lock, so the pid in the file is always a holder's.
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+            raise _busy(str(database), "the database file is locked") from None
         try:
             yield
         finally:
             fcntl.flock(fd, fcntl.LOCK_UN)
     finally:
         os.close(fd)
-
-
-def _read_holder(fd: int) -> str:
-    """ "pid N" from the lock file, or a vaguer phrase if the holder has not written it yet."""
-    pid = os.pread(fd, 32, 0).decode("ascii", "replace").strip()
-    return f"pid {pid}" if pid.isdigit() else "another process"
 
 
 @contextlib.contextmanager

@@ -10,11 +10,12 @@ kept in step with this module (a test compares them).
 from __future__ import annotations
 
 import zlib
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     DateTime,
     Dialect,
     ForeignKey,
@@ -29,12 +30,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
+from storage.records import STORY_FIELDS, Story
+
 __all__ = [
     "Article",
     "ArticleAlias",
     "ArticleRevision",
     "Base",
     "CrawlRun",
+    "Page",
+    "Reject",
+    "StoryColumns",
     "TeaserLink",
     "UTCDateTime",
     "ZlibBytes",
@@ -115,11 +121,76 @@ class Base(DeclarativeBase):
     }
 
 
-class ArticleRevision(Base):
-    """One version of an article's cleaned content: number 1 when first stored, +1 per change.
+class StoryColumns:
+    """The columns of a `Story`, shared by `articles` (the latest version) and
+    `article_revisions` (every version): declared here once, named as `Story`'s fields (a test
+    holds the two together).
 
-    A copy of the content columns of `Article` as they were when the version was captured;
-    the latest revision always equals the article's current content. Defined before `Article`
+    Dates are stored as UTC instants, which sort and compare on both backends, beside the UTC
+    offset in minutes the page wrote them with (`*_offset`), so a story reads back with the
+    wall-clock time and offset it was published with.
+    """
+
+    title: Mapped[str | None]
+    lede: Mapped[str | None]
+    body: Mapped[str]
+    blocks: Mapped[list[Any]]
+    dateline: Mapped[str | None]
+    author: Mapped[str | None]
+    categories: Mapped[list[Any]]
+    published: Mapped[datetime | None]
+    published_offset: Mapped[int | None]
+    modified: Mapped[datetime | None]
+    modified_offset: Mapped[int | None]
+    paywalled: Mapped[bool]
+    extractor: Mapped[str]
+    empty_reason: Mapped[str | None]
+
+    @staticmethod
+    def story_values(story: Story) -> dict[str, Any]:
+        """The column values of `story` (JSON columns take lists)."""
+        values: dict[str, Any] = {name: getattr(story, name) for name in STORY_FIELDS}
+        values["blocks"] = [dict(block) for block in story.blocks]
+        values["categories"] = list(story.categories)
+        for name in DATED_STORY_FIELDS:
+            values[f"{name}_offset"] = _offset_minutes(values[name])
+        return values
+
+    @staticmethod
+    def story_from(row: Any) -> Story:
+        """The `Story` of an ORM row or a Core row holding these columns."""
+        values = {name: getattr(row, name) for name in STORY_FIELDS}
+        values["blocks"] = tuple(dict(block) for block in values["blocks"])
+        values["categories"] = tuple(values["categories"])
+        for name in DATED_STORY_FIELDS:
+            values[name] = _with_offset(values[name], getattr(row, f"{name}_offset"))
+        return Story(**values)
+
+
+DATED_STORY_FIELDS = ("published", "modified")
+STORY_COLUMNS: tuple[str, ...] = (
+    *STORY_FIELDS,
+    *(f"{name}_offset" for name in DATED_STORY_FIELDS),
+)
+"""Every column `StoryColumns` adds, for statements that copy a story between tables."""
+
+
+def _offset_minutes(value: datetime | None) -> int | None:
+    offset = None if value is None else value.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def _with_offset(value: datetime | None, minutes: int | None) -> datetime | None:
+    """A stored UTC instant shown at the offset it was written with (UTC when unknown)."""
+    if value is None or minutes is None:
+        return value
+    return value.astimezone(timezone(timedelta(minutes=minutes)))
+
+
+class ArticleRevision(StoryColumns, Base):
+    """One version of an article's story: number 1 when first stored, +1 per change.
+
+    The latest revision always equals the article's current story. Defined before `Article`
     because `Article.revision_count` counts these rows in SQL.
     """
 
@@ -131,28 +202,18 @@ class ArticleRevision(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id", ondelete="CASCADE"))
     number: Mapped[int]
     content_hash: Mapped[str]
-    title: Mapped[str | None]
-    lede: Mapped[str | None]
-    body: Mapped[str]
-    blocks: Mapped[list[Any]]
-    dateline: Mapped[str | None]
-    author: Mapped[str | None]
-    categories: Mapped[list[Any]]
-    published: Mapped[datetime | None]
-    modified: Mapped[datetime | None]
-    paywalled: Mapped[bool]
-    extractor: Mapped[str]
     captured_at: Mapped[datetime]
 
     article: Mapped[Article] = relationship(back_populates="revisions")
 
 
-class Article(Base):
-    """One article, identified by its canonical URL, holding its latest cleaned content.
+class Article(StoryColumns, Base):
+    """One article, identified by its canonical URL, holding its latest story.
 
-    `content_hash` is `ArticleRecord.content_hash` of the stored content; `raw_html` is the page
-    that produced that content (compressed by `ZlibBytes`), fetched from `raw_url`.
-    `first_seen` / `last_seen` are crawl times, not publication times.
+    `content_hash` is `Story.content_hash` of the stored story; `raw_html` is the page that
+    produced it (compressed by `ZlibBytes`), fetched from `raw_url`. `first_seen` /
+    `last_seen` are crawl times the page answered, `checked_at` the last time it was asked
+    for whatever it answered (what the revisit policy rotates on); none is a publication time.
 
     `etag` / `last_modified` are the HTTP validators of the latest answer, as received, for the
     next conditional request. `gone_at` is when a fetch first answered 404/410 (`gone_status`
@@ -163,24 +224,14 @@ class Article(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     canonical_url: Mapped[str] = mapped_column(unique=True)
-    post_id: Mapped[int | None] = mapped_column(index=True)
-    title: Mapped[str | None]
-    lede: Mapped[str | None]
-    body: Mapped[str]
-    blocks: Mapped[list[Any]]
-    dateline: Mapped[str | None]
-    author: Mapped[str | None]
-    categories: Mapped[list[Any]]
-    published: Mapped[datetime | None]
-    modified: Mapped[datetime | None]
-    paywalled: Mapped[bool]
-    extractor: Mapped[str]
+    post_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     content_hash: Mapped[str]
     # Deferred: listing or exporting articles must not decompress every page.
     raw_html: Mapped[bytes] = mapped_column(ZlibBytes(), deferred=True)
     raw_url: Mapped[str]
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]
+    checked_at: Mapped[datetime | None]
     etag: Mapped[str | None]
     last_modified: Mapped[str | None]
     gone_at: Mapped[datetime | None]
@@ -263,3 +314,40 @@ class CrawlRun(Base):
     status: Mapped[str]
     spider: Mapped[str]
     counts: Mapped[dict[str, Any]]
+
+
+class Page(Base):
+    """An address known not to be an article, so a crawl need not ask for it every run.
+
+    One row per request address: WordPress Pages, attachment pages, archives, feeds and
+    sitemaps, redirects (`target_url`, e.g. a `?p=ID` link to a known article) and links that
+    answered 404/410 without ever having been an article. `status` is the latest answer;
+    `etag` / `last_modified` the validators of a feed or sitemap that sends them;
+    `checked_at` the last time it was asked for (the revisit policy re-checks the stalest).
+    """
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    url: Mapped[str] = mapped_column(unique=True)
+    kind: Mapped[str]
+    status: Mapped[int]
+    target_url: Mapped[str | None]
+    etag: Mapped[str | None]
+    last_modified: Mapped[str | None]
+    first_seen: Mapped[datetime]
+    checked_at: Mapped[datetime] = mapped_column(index=True)
+
+
+class Reject(Base):
+    """A change the database refused (a value it could not store), kept with the reason so a
+    run that lost something says what and why, and the rest of its batch is still stored."""
+
+    __tablename__ = "rejects"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    url: Mapped[str]
+    kind: Mapped[str]
+    reason: Mapped[str]
+    at: Mapped[datetime]

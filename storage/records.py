@@ -1,42 +1,147 @@
 """Plain values that cross the storage boundary, in both directions.
 
-The crawler fills `ArticleRecord` and `TeaserRecord`; the repository answers with
-`StoredArticle`, `StoredTeaser`, `StoredRevision` and `KnownPage`. None of them is an ORM
-object, so nothing outside `storage` can lazy-load, flush or hold a session by accident, and
-the crawler never imports SQLAlchemy.
+The story's fields are declared once, in `Story`: the crawler's `ArticleRecord`, the read
+models `StoredArticle` and `StoredRevision`, and both tables (through
+`storage.models.StoryColumns`) hold a `Story` rather than a copy of its fields. What a crawl
+learns comes in as one of the `Change` records; what the archive knows goes out as `KnownPage`
+and the `Stored*` read models. None of them is an ORM object, so nothing outside `storage` can
+lazy-load, flush or hold a session by accident, and the crawler never imports SQLAlchemy.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
 __all__ = [
+    "EARLIEST",
+    "LATEST",
+    "MAX_POST_ID",
+    "PAGE_KINDS",
+    "AliasRecord",
     "ArchiveStats",
     "ArticleRecord",
+    "Change",
+    "GoneRecord",
     "KnownPage",
+    "NotModifiedRecord",
+    "PageRecord",
+    "RawPage",
+    "RejectedChange",
     "RunSummary",
     "StoredArticle",
     "StoredRevision",
-    "StoredTeaser",
-    "TeaserRecord",
+    "Story",
+    "Teaser",
+    "require_aware",
+    "sane_datetime",
+    "sane_post_id",
 ]
+
+# The instants an archive of a news site can hold. Outside them a date is a parsing accident
+# (a year 1 or 9999 would overflow when converted to UTC), not a publication date.
+EARLIEST = datetime(1990, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+# Both backends store integers in 64 bits; a larger "post id" is not one WordPress made.
+MAX_POST_ID = 2**63 - 1
 
 
 def require_aware(name: str, value: datetime | None) -> None:
-    """Reject naive datetimes: the archive stores UTC instants, and a naive value has no instant."""
+    """Reject naive datetimes: the archive stores instants, and a naive value has no instant."""
     if value is not None and value.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware, got naive {value.isoformat()}")
 
 
-@dataclass(frozen=True, slots=True)
-class TeaserRecord:
-    """One link in a page's trending / related list, as the page showed it.
+def sane_datetime(value: datetime | None) -> datetime | None:
+    """`value` if it is an aware instant the archive can hold, else None (the date is dropped,
+    not the article)."""
+    if value is None or value.utcoffset() is None:
+        return None
+    try:
+        return value if EARLIEST <= value <= LATEST else None
+    except OverflowError:  # comparing converts to UTC, which a year 1 or 9999 may not survive
+        return None
 
-    kind: the list it came from ("trending", "related", ...), as `cleaning` names it.
+
+def sane_post_id(value: int | None) -> int | None:
+    """A WordPress post id the database can hold, else None."""
+    return value if value is not None and 0 < value <= MAX_POST_ID else None
+
+
+@dataclass(frozen=True, slots=True)
+class Story:
+    """The cleaned story of one page: the part of an article that has versions.
+
+    title, lede, body: the headline, the first paragraph, the blocks' texts joined by a blank
+        line; `body` is "" for a post page that shows no story (`empty_reason` says why).
+    blocks: `{"kind": ..., "text": ...}` in page order (kinds as `cleaning` names them).
+    dateline, author, categories: as the page states them.
+    published, modified: aware datetimes, with the offset the page wrote them with.
+    paywalled: the page showed only part of the story, behind a subscriber wall.
+    extractor: the `cleaning` path that produced it ("pvdn", "generic", "none").
+    empty_reason: why there is no story, when there is none.
+    """
+
+    title: str | None = None
+    lede: str | None = None
+    body: str = ""
+    blocks: tuple[dict[str, str], ...] = ()
+    dateline: str | None = None
+    author: str | None = None
+    categories: tuple[str, ...] = ()
+    published: datetime | None = None
+    modified: datetime | None = None
+    paywalled: bool = False
+    extractor: str = "none"
+    empty_reason: str | None = None
+
+    def __post_init__(self) -> None:
+        """Fail at the boundary, naming the field, rather than deep inside an upsert."""
+        for name in ("published", "modified"):
+            value = getattr(self, name)
+            require_aware(name, value)
+            if value is not None and sane_datetime(value) is None:
+                raise ValueError(f"{name} {value.isoformat()} is outside the archive's range")
+
+    @property
+    def content_hash(self) -> str:
+        """SHA-256 hex of the cleaned content, the test for "did this article change?".
+
+        Only what `cleaning` extracted counts, never the page's bytes: PVDN pages carry a
+        trending list that changes every hour, and a new list around the same story is not a
+        new version of the story. Dates are hashed as UTC instants, so the same moment written
+        with another offset is not a change either. `extractor` and `empty_reason` describe how
+        the story was read, not the story.
+        """
+        content: dict[str, Any] = {
+            name: getattr(self, name) for name in STORY_FIELDS if name not in _NOT_HASHED
+        }
+        content["blocks"] = [dict(block) for block in self.blocks]
+        content["categories"] = list(self.categories)
+        content["published"] = _utc_iso(self.published)
+        content["modified"] = _utc_iso(self.modified)
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+STORY_FIELDS: tuple[str, ...] = tuple(f.name for f in fields(Story))
+"""The story's field names, in declaration order: what `StoryColumns` must have columns for."""
+_NOT_HASHED = frozenset({"extractor", "empty_reason"})
+
+
+def _utc_iso(value: datetime | None) -> str | None:
+    """Render an instant the same way whatever offset it was written with."""
+    return None if value is None else value.astimezone(UTC).isoformat()
+
+
+@dataclass(frozen=True, slots=True)
+class Teaser:
+    """One link of a page's trending / related list, as the page showed it.
+
+    kind: the list it came from ("trending", "related"), as `cleaning` names it.
     position: 0-based place in that list, in page order.
     target_url: the absolute URL the teaser links to.
     title, summary, image_alt: the teaser's text; summary and image_alt are None when absent.
@@ -46,135 +151,166 @@ class TeaserRecord:
     position: int
     target_url: str
     title: str
-    summary: str | None
-    image_alt: str | None
+    summary: str | None = None
+    image_alt: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ArticleRecord:
-    """One cleaned article page, ready to store.
+    """One fetched article page, cleaned, ready to store.
 
     canonical_url: the article's identity (the page's canonical link); one row per value.
-    aliases: other URLs that show the same article (redirect sources, AMP, ?p= links).
     post_id: the WordPress post id when the page reveals it.
-    title, lede, body, blocks, dateline, author, categories: the cleaned story; `blocks` are
-        `{"kind": ..., "text": ...}` dicts in page order.
-    published, modified: timezone-aware datetimes or None.
-    paywalled: the page showed only part of the story.
-    extractor: which `cleaning` path produced the story ("pvdn", "generic", "none").
-    raw_html: the page bytes as downloaded, kept so the archive can be re-cleaned later.
+    story: the cleaned story (see `Story`).
     fetched_url: the URL the bytes were downloaded from (may differ from canonical_url).
+    aliases: other URLs that show the same article (redirect sources, AMP, ?p= links).
     teasers: the page's trending / related links, in page order.
+    raw_html: the page bytes as downloaded, kept so the archive can be re-cleaned later.
     etag, last_modified: the response's `ETag` and `Last-Modified` headers exactly as received
         (None when absent), sent back as `If-None-Match` / `If-Modified-Since` next time. They
-        describe the response, not the story, so they are not part of `content_hash`.
+        describe the response, not the story, so they are not part of the content hash.
     """
 
     canonical_url: str
-    aliases: tuple[str, ...]
-    post_id: int | None
-    title: str | None
-    lede: str | None
-    body: str
-    blocks: tuple[dict[str, str], ...]
-    dateline: str | None
-    author: str | None
-    categories: tuple[str, ...]
-    published: datetime | None
-    modified: datetime | None
-    paywalled: bool
-    extractor: str
-    raw_html: bytes
-    fetched_url: str
-    teasers: tuple[TeaserRecord, ...]
+    story: Story
+    fetched_url: str = ""
+    post_id: int | None = None
+    aliases: tuple[str, ...] = ()
+    teasers: tuple[Teaser, ...] = ()
+    raw_html: bytes = field(default=b"", repr=False)
     etag: str | None = None
     last_modified: str | None = None
 
     def __post_init__(self) -> None:
-        """Fail at the boundary, naming the field, rather than deep inside an upsert."""
         if not self.canonical_url:
             raise ValueError("canonical_url must not be empty")
-        require_aware("published", self.published)
-        require_aware("modified", self.modified)
-
-    @property
-    def content_hash(self) -> str:
-        """SHA-256 hex of the cleaned content, the test for "did this article change?".
-
-        Only what `cleaning` extracted counts, never `raw_html`: PVDN pages carry a trending
-        list that changes every hour, and a new list around the same story is not a new version
-        of the story. Dates are hashed as UTC instants, so the same moment written with another
-        offset is not a change either.
-        """
-        content: dict[str, Any] = {
-            "title": self.title,
-            "lede": self.lede,
-            "body": self.body,
-            "blocks": [dict(block) for block in self.blocks],
-            "dateline": self.dateline,
-            "author": self.author,
-            "categories": list(self.categories),
-            "published": _utc_iso(self.published),
-            "modified": _utc_iso(self.modified),
-            "paywalled": self.paywalled,
-        }
-        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
-
-
-def _utc_iso(value: datetime | None) -> str | None:
-    """Render an instant the same way whatever offset it was written with."""
-    return None if value is None else value.astimezone(UTC).isoformat()
+        if self.post_id is not None and sane_post_id(self.post_id) is None:
+            raise ValueError(f"post_id {self.post_id} is not a WordPress post id")
 
 
 @dataclass(frozen=True, slots=True)
-class StoredTeaser:
-    """A teaser link as archived: what the page showed last, and how often it was seen."""
+class AliasRecord:
+    """Another address of an article stored earlier (a link form seen after the page)."""
 
+    alias_url: str
+    canonical_url: str
+
+
+@dataclass(frozen=True, slots=True)
+class NotModifiedRecord:
+    """An archived article the site answered 304 Not Modified for: only its check times (and
+    validators, when the answer carried new ones) change."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class GoneRecord:
+    """An archived article the site now answers 404 or 410 for: marked gone, never deleted."""
+
+    url: str
+    status: int
+
+
+PAGE_KINDS = frozenset(
+    {"static", "attachment", "listing", "feed", "sitemap", "redirect", "missing", "other"}
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageRecord:
+    """An address that answered with something that is not an article.
+
+    kind: "static" (a WordPress Page), "attachment", "listing" (an archive), "feed",
+        "sitemap", "redirect" (to `target_url`), "missing" (404/410 of an address that never
+        was an article) or "other".
+    status: the HTTP status of the answer (200 for pages, 3xx for redirects, 304 when a
+        conditional request found it unchanged, 404/410 when missing).
+    etag, last_modified: validators, for feeds and sitemaps that send them.
+    """
+
+    url: str
     kind: str
-    position: int
-    target_url: str
-    title: str
-    summary: str | None
-    image_alt: str | None
-    first_seen: datetime
-    last_seen: datetime
-    seen_count: int
+    status: int
+    target_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.kind not in PAGE_KINDS:
+            raise ValueError(f"unknown page kind {self.kind!r}")
+
+
+Change = ArticleRecord | AliasRecord | NotModifiedRecord | GoneRecord | PageRecord
+"""Everything a crawl learns and hands to the archive."""
+
+
+@dataclass(frozen=True, slots=True)
+class RejectedChange:
+    """A change the database refused, kept with the reason instead of failing its batch."""
+
+    url: str
+    kind: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class KnownPage:
+    """What a crawler needs to decide whether, and how, to ask for an address again.
+
+    canonical_url: the article the URL belongs to (also for alias URLs); for other pages the
+        address itself.
+    kind: "article", or the `PageRecord` kind of an address that is not one.
+    etag, last_modified: validators for `If-None-Match` / `If-Modified-Since`, or None.
+    last_seen: the last crawl time the address answered (200 or 304); None if it never did.
+    checked_at: the last crawl time it was asked for, whatever the answer.
+    published: the article's publication date, when known.
+    gone: an article whose latest fetch answered 404/410.
+    target_url: where a redirect led.
+    """
+
+    canonical_url: str
+    kind: str = "article"
+    etag: str | None = None
+    last_modified: str | None = None
+    last_seen: datetime | None = None
+    checked_at: datetime | None = None
+    published: datetime | None = None
+    gone: bool = False
+    target_url: str | None = None
+
+    @property
+    def is_article(self) -> bool:
+        return self.kind == "article"
 
 
 @dataclass(frozen=True, slots=True)
 class StoredArticle:
     """An archived article without its raw HTML (read that through `raw_pages()`).
 
-    Datetimes are timezone-aware UTC. `aliases` are sorted; `teasers` are ordered by kind, then
-    position, which is the order a page showed each list in when last seen.
+    Datetimes of the crawl are UTC; the story's own dates keep the offset they were written
+    with. `aliases` are sorted; `teasers` are the lists the page showed when last stored, in
+    kind then position order.
 
     etag, last_modified: the validators of the latest 200 or 304 answer (None if it sent none).
     gone_at, gone_status: when a fetch first answered 404/410 and the latest such status; both
         None while the page answers (a later save or `touch` clears them).
-    revision_count: how many versions of the content `revisions()` holds (1 for a new article).
+    revision_count: how many versions of the story `revisions()` holds (1 for a new article).
     """
 
     id: int
     canonical_url: str
     post_id: int | None
-    title: str | None
-    lede: str | None
-    body: str
-    blocks: tuple[dict[str, str], ...]
-    dateline: str | None
-    author: str | None
-    categories: tuple[str, ...]
-    published: datetime | None
-    modified: datetime | None
-    paywalled: bool
-    extractor: str
+    story: Story
     content_hash: str
     raw_url: str
     first_seen: datetime
     last_seen: datetime
+    checked_at: datetime | None
     aliases: tuple[str, ...]
-    teasers: tuple[StoredTeaser, ...]
+    teasers: tuple[Teaser, ...]
     etag: str | None = None
     last_modified: str | None = None
     gone_at: datetime | None = None
@@ -184,49 +320,19 @@ class StoredArticle:
 
 @dataclass(frozen=True, slots=True)
 class StoredRevision:
-    """One version of an article's cleaned content, as first captured.
+    """One version of an article's story, as first captured.
 
-    number: 1 for the content the article was first stored with, then one more per change.
+    number: 1 for the story the article was first stored with, then one more per change.
     captured_at: the crawl time the version was first seen (for versions archived before
         revisions were kept, the article's `first_seen`).
-    The other fields are those of `StoredArticle`; raw HTML is kept only for the latest version.
     """
 
     id: int
     article_id: int
     number: int
     content_hash: str
-    title: str | None
-    lede: str | None
-    body: str
-    blocks: tuple[dict[str, str], ...]
-    dateline: str | None
-    author: str | None
-    categories: tuple[str, ...]
-    published: datetime | None
-    modified: datetime | None
-    paywalled: bool
-    extractor: str
+    story: Story
     captured_at: datetime
-
-
-@dataclass(frozen=True, slots=True)
-class KnownPage:
-    """What a crawler needs to re-fetch an archived article conditionally, or to skip it.
-
-    canonical_url: the article the URL belongs to (also for alias URLs).
-    etag, last_modified: validators for `If-None-Match` / `If-Modified-Since`, or None.
-    last_seen: the last crawl time the page answered (200 or 304).
-    modified: the article's own modification date, when the page states one.
-    gone: the page's latest fetches answered 404/410 (`mark_gone`) and it has not answered since.
-    """
-
-    canonical_url: str
-    etag: str | None
-    last_modified: str | None
-    last_seen: datetime
-    modified: datetime | None
-    gone: bool
 
 
 class RunSummary(TypedDict):
@@ -244,15 +350,20 @@ class ArchiveStats(TypedDict):
     """What the archive holds, for a status command or a crawl summary.
 
     gone: articles whose page answered 404/410 and has not answered since (kept, not deleted).
-    revisions: content versions of all articles together (at least one per article).
+    revisions: story versions of all articles together (at least one per article).
+    pages: addresses known not to be articles (static pages, redirects, missing links, ...).
+    rejects: changes the database refused, kept with their reason.
     """
 
     articles: int
     aliases: int
     teaser_links: int
     paywalled: int
+    no_story: int
     gone: int
     revisions: int
+    pages: int
+    rejects: int
     by_extractor: dict[str, int]
     runs: int
     last_run: RunSummary | None
@@ -260,11 +371,15 @@ class ArchiveStats(TypedDict):
 
 @dataclass(frozen=True)
 class RawPage:
-    """A stored page as fetched, for re-cleaning: where it came from, its bytes, and the
-    HTTP validators it was served with."""
+    """A stored page as fetched, for re-cleaning: the article's id and canonical URL, where
+    the page came from, its bytes, the HTTP validators it was served with, and the hash of
+    the story stored from it (a re-clean that gives the same hash changes nothing)."""
 
+    id: int
     canonical_url: str
     raw_url: str
     raw_html: bytes
     etag: str | None = None
     last_modified: str | None = None
+    content_hash: str = ""
+    post_id: int | None = None

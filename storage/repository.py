@@ -1,81 +1,104 @@
-"""Reads and idempotent writes of the archive, inside a transaction the caller owns.
+"""Reads and idempotent, batched writes of the archive, inside a transaction the caller owns.
 
 `ArchiveRepository` takes a `Session` and never commits, flushes for the caller or opens a
-transaction: the crawler decides what one unit of work is (`with factory.begin() as session:`),
-so an article and its aliases and teasers are stored together or not at all.
+transaction: the caller decides what one unit of work is (`with factory.begin() as session:`),
+so a batch of articles and their aliases and teasers are stored together or not at all.
 
-Writes are upserts (`INSERT ... ON CONFLICT DO UPDATE`), never check-then-insert, so saving
-the same page twice, or after a crash half-way through a crawl, cannot create duplicates.
-The upsert statement comes from the dialect module matching the connection (SQLite or
-PostgreSQL); both dialects support ON CONFLICT and RETURNING (SQLite since 3.35).
+Writes take a batch and run each statement once for the whole batch (`executemany`; the
+statements themselves are built once per backend and cached), so a crawl's batch of fifty
+articles costs a handful of round trips rather than a few hundred. Article writes are upserts
+(`INSERT ... ON CONFLICT DO UPDATE`), so saving the same page twice, or after a crash half-way
+through a crawl, cannot create duplicates.
 
-The archive has one writer at a time (`storage.locking.writer_lock`); where an outcome or a
-revision number is read before it is written, that rule is what makes the read exact.
+The archive has one writer at a time (`storage.locking.writer_lock`); the outcome of a save
+(new, changed, unchanged) and the next revision number are read in the same transaction just
+before the write, and that rule is what makes them exact.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Literal
+from functools import cache
+from typing import Any, Literal, TypeVar, cast
 
-from sqlalchemy import ColumnElement, case, func, insert, literal, null, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Table,
+    Update,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, selectinload, undefer
+from sqlalchemy.sql.dml import Insert
 
 from storage.errors import RunNotFoundError, StorageError
 from storage.models import (
+    STORY_COLUMNS,
     Article,
     ArticleAlias,
     ArticleRevision,
     Base,
     CrawlRun,
+    Page,
+    Reject,
+    StoryColumns,
     TeaserLink,
-    UTCDateTime,
 )
 from storage.records import (
+    AliasRecord,
     ArchiveStats,
     ArticleRecord,
+    Change,
+    GoneRecord,
     KnownPage,
+    NotModifiedRecord,
+    PageRecord,
     RawPage,
+    RejectedChange,
     RunSummary,
     StoredArticle,
     StoredRevision,
-    StoredTeaser,
-    TeaserRecord,
+    Teaser,
     require_aware,
 )
 
-__all__ = ["ArchiveRepository", "SaveOutcome"]
+__all__ = ["ArchiveRepository", "Outcome", "SaveOutcome"]
 
 SaveOutcome = Literal["new", "changed", "unchanged"]
+Outcome = Literal[
+    "new", "changed", "unchanged", "alias", "not_modified", "gone", "still_gone", "page"
+]
+"""What storing one change did; `apply` answers None for a change about an unknown article."""
+
+_C = TypeVar("_C", ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord)
 
 # Rows per round trip when streaming; raw pages are ~100 KB each once decompressed.
 _ARTICLE_BATCH = 200
-_RAW_PAGE_BATCH = 20
+# URLs per `IN (...)` list: far below every backend's limit on bound parameters.
+_IN_CHUNK = 500
 
-# What a changed article replaces: its content, and the page and URL the content came from.
-# An unchanged article keeps all of these, so the stored raw HTML always matches the stored
-# content (see `save_article`).
-_REPLACED_ON_CHANGE = (
-    "post_id",
-    "title",
-    "lede",
-    "body",
-    "blocks",
-    "dateline",
-    "author",
-    "categories",
-    "published",
-    "modified",
-    "paywalled",
-    "extractor",
-    "content_hash",
-    "raw_html",
-    "raw_url",
-)
+# What a changed article replaces: its story, and the page and URL the story came from. An
+# unchanged article keeps all of these, so the stored raw HTML always matches the stored story.
+_REPLACED_ON_CHANGE = (*STORY_COLUMNS, "post_id", "content_hash", "raw_html", "raw_url")
 
-_Insert = sqlite.Insert | postgresql.Insert
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """An article's state as a save needs it."""
+
+    id: int
+    content_hash: str
+    paywalled: bool
+    last_revision: int
 
 
 class ArchiveRepository:
@@ -84,19 +107,47 @@ class ArchiveRepository:
     def __init__(self, session: Session) -> None:
         """Keep the session; nothing is read or written until a method is called."""
         self._session = session
+        self._dialect = session.get_bind().dialect.name
+        if self._dialect not in ("sqlite", "postgresql"):
+            raise StorageError(f"unsupported database {self._dialect!r}: use SQLite or PostgreSQL")
 
     # ---- writes -------------------------------------------------------------------------------
 
-    def save_article(self, record: ArticleRecord, seen_at: datetime) -> SaveOutcome:
-        """Store one crawled article, its aliases and its teasers; say whether it was news.
+    def apply(self, changes: Sequence[Change], seen_at: datetime) -> list[Outcome | None]:
+        """Store a batch of what a crawl learnt; one outcome per change, in order.
 
-        "new": no article had this canonical URL; its content becomes revision 1. "changed":
-        the cleaned content differs from the stored content (compared by `content_hash`), so
-        every content column, `raw_html` and `raw_url` are replaced and the new content becomes
-        the next revision. "unchanged": only `last_seen` moves and no revision is written; the
-        stored raw HTML is kept, not refreshed, because it is the page that produced the stored
-        content (what re-cleaning needs), and rewriting ~10 KB of compressed HTML on every visit
-        would only record a new trending list, which the teaser rows already record.
+        Kinds are written in the order that lets one batch hold an article and what refers to
+        it: articles, then aliases, then 304s, gone marks and other pages.
+        """
+        require_aware("seen_at", seen_at)
+        outcomes: list[Outcome | None] = [None] * len(changes)
+
+        def fill(positions: list[int], done: Sequence[Outcome | None]) -> None:
+            for position, outcome in zip(positions, done, strict=True):
+                outcomes[position] = outcome
+
+        fill(*_pick(changes, ArticleRecord, lambda records: self.save_articles(records, seen_at)))
+        fill(*_pick(changes, AliasRecord, lambda records: self.add_aliases(records, seen_at)))
+        fill(*_pick(changes, NotModifiedRecord, lambda records: self.touch_many(records, seen_at)))
+        fill(*_pick(changes, GoneRecord, lambda records: self.mark_gone_many(records, seen_at)))
+        fill(*_pick(changes, PageRecord, lambda records: self.record_pages(records, seen_at)))
+        return outcomes
+
+    def save_article(self, record: ArticleRecord, seen_at: datetime) -> SaveOutcome:
+        """`save_articles` for one record."""
+        return self.save_articles([record], seen_at)[0]
+
+    def save_articles(
+        self, records: Sequence[ArticleRecord], seen_at: datetime
+    ) -> list[SaveOutcome]:
+        """Store crawled articles, their aliases and their teasers; say which were news.
+
+        "new": no article had this canonical URL; its story becomes revision 1. "changed":
+        the cleaned story differs from the stored one (compared by content hash), so every
+        story column, `raw_html` and `raw_url` are replaced and the new story becomes the next
+        revision. "unchanged": only the seen and check times move and no revision is written;
+        the stored raw HTML is kept, because it is the page that produced the stored story
+        (what re-cleaning needs).
 
         A record behind a subscriber wall (`paywalled`) never replaces a stored story that was
         not: it counts as "unchanged", so the archive keeps the full text.
@@ -104,43 +155,58 @@ class ArchiveRepository:
         Whatever the outcome, the record's `etag` / `last_modified` replace the stored ones
         (None included: validators describe the latest response, and one the server no longer
         sends must not be sent back), and the gone marks are cleared, since the page answered.
+        Aliases (`aliases`, plus `fetched_url` when it is not the canonical URL) are pointed
+        at the article; teasers are upserted per (page, kind, target URL): a teaser seen again
+        gets the latest position and text, `last_seen = seen_at` and `seen_count + 1`.
 
-        Aliases (`record.aliases`, plus `fetched_url` when it is not the canonical URL) are
-        upserted to point at this article, taking an alias over from another article if need
-        be. Teasers are upserted per (page, kind, target URL): a teaser seen again gets the
-        latest position and text, `last_seen = seen_at` and `seen_count + 1`.
-
-        The outcome comes from one read of the stored hash just before the upsert; the upsert
-        itself decides what to replace by comparing hashes in SQL, so the stored row is right
-        even if another writer slipped in between. Under the archive's single-writer rule (one
-        crawl writes at a time, enforced by `writer_lock`) the reported outcome, and so whether
-        a revision is written, is exact too; with concurrent writers it could mislabel new as
-        changed or the like, and record a revision too many or too few.
+        Two records of one article in a batch are saved one after the other, in order.
         """
         require_aware("seen_at", seen_at)
-        new_hash = record.content_hash
-        stored = self._session.execute(
-            select(Article.content_hash, Article.paywalled).where(
-                Article.canonical_url == record.canonical_url
-            )
-        ).first()
-        stored_hash = None if stored is None else stored.content_hash
-        if stored is not None and record.paywalled and not stored.paywalled:
-            # A wall teaser never replaces a full story (a subscriber login that failed this
-            # time): passing the stored hash makes the upsert keep the stored content.
-            new_hash = stored.content_hash
-        article_id = self._upsert_article(record, new_hash, seen_at)
-        other_urls = (
-            url
-            for url in (*record.aliases, record.fetched_url)
-            if url and url != record.canonical_url
-        )
-        self._upsert_aliases(article_id, other_urls, seen_at)
-        self._upsert_teasers(article_id, record.teasers, seen_at)
-        if stored_hash == new_hash:
-            return "unchanged"
-        self._insert_revision(article_id, record, new_hash, seen_at)
-        return "new" if stored_hash is None else "changed"
+        outcomes: list[SaveOutcome | None] = [None] * len(records)
+        pending = list(enumerate(records))
+        while pending:
+            taken: set[str] = set()
+            batch: list[tuple[int, ArticleRecord]] = []
+            later: list[tuple[int, ArticleRecord]] = []
+            for position, record in pending:
+                (later if record.canonical_url in taken else batch).append((position, record))
+                taken.add(record.canonical_url)
+            done = self._save_distinct([record for _, record in batch], seen_at)
+            for (position, _), outcome in zip(batch, done, strict=True):
+                outcomes[position] = outcome
+            pending = later
+        return [outcome for outcome in outcomes if outcome is not None]
+
+    def add_alias(self, alias_url: str, canonical_url: str, seen_at: datetime) -> bool:
+        """`add_aliases` for one address."""
+        return self.add_aliases([AliasRecord(alias_url, canonical_url)], seen_at)[0] == "alias"
+
+    def add_aliases(
+        self, records: Sequence[AliasRecord], seen_at: datetime
+    ) -> list[Literal["alias"] | None]:
+        """Record other URLs of stored articles; None for an unknown canonical URL.
+
+        An alias needs its article's id, so an unknown canonical URL stores nothing rather than
+        inventing an empty article; an alias equal to its canonical URL is not an alias. An
+        alias that pointed at another article is taken over.
+        """
+        require_aware("seen_at", seen_at)
+        ids = self._article_ids([record.canonical_url for record in records])
+        rows: dict[str, int] = {}
+        outcomes: list[Literal["alias"] | None] = []
+        for record in records:
+            article_id = ids.get(record.canonical_url)
+            if (
+                article_id is None
+                or not record.alias_url
+                or record.alias_url == record.canonical_url
+            ):
+                outcomes.append(None)
+                continue
+            rows[record.alias_url] = article_id
+            outcomes.append("alias")
+        self._upsert_aliases(rows, seen_at)
+        return outcomes
 
     def touch(
         self,
@@ -149,70 +215,119 @@ class ArchiveRepository:
         etag: str | None = None,
         last_modified: str | None = None,
     ) -> str | None:
-        """Record a 304 Not Modified for a stored article; its canonical URL, or None if unknown.
-
-        `url` is a canonical URL or an alias. The page answered, so `last_seen = seen_at` and
-        the gone marks are cleared. A 304 may carry updated validators: those given replace
-        the stored ones, and None keeps what is stored (a 304 that omits a header does not
-        mean the resource lost it). Nothing else is counted as seen: aliases and teasers were
-        not in the answer, so their `last_seen` / `seen_count` stay as they are.
-        """
-        require_aware("seen_at", seen_at)
-        found = self._resolve(url)
+        """`touch_many` for one address; the article's canonical URL, or None if unknown."""
+        found = self._resolve([url]).get(url)
         if found is None:
             return None
-        article_id, canonical_url = found
-        values: dict[str, Any] = {"last_seen": seen_at, "gone_at": None, "gone_status": None}
-        if etag is not None:
-            values["etag"] = etag
-        if last_modified is not None:
-            values["last_modified"] = last_modified
-        self._update_article(article_id, values)
-        return canonical_url
+        self.touch_many([NotModifiedRecord(url, etag, last_modified)], seen_at)
+        return found[1]
+
+    def touch_many(
+        self, records: Sequence[NotModifiedRecord], seen_at: datetime
+    ) -> list[Literal["not_modified"] | None]:
+        """Record 304 Not Modified answers for stored articles (by canonical URL or alias).
+
+        The page answered, so `last_seen` and `checked_at` move and the gone marks clear. A 304
+        may carry updated validators: those given replace the stored ones, and None keeps what
+        is stored (a 304 that omits a header does not mean the resource lost it). Aliases and
+        teasers were not in the answer, so they stay as they are.
+        """
+        require_aware("seen_at", seen_at)
+        found = self._resolve([record.url for record in records])
+        rows = [
+            {
+                "b_id": found[record.url][0],
+                "b_etag": record.etag,
+                "b_last_modified": record.last_modified,
+                "b_at": seen_at,
+            }
+            for record in records
+            if record.url in found
+        ]
+        if rows:
+            self._connection().execute(_touch_statement(), rows)
+        return ["not_modified" if record.url in found else None for record in records]
 
     def mark_gone(self, url: str, status: int, at: datetime) -> str | None:
-        """Record a 404/410 for a stored article; its canonical URL, or None if unknown.
-
-        `url` is a canonical URL or an alias. Nothing is deleted: the archive keeps what the
-        site no longer serves, which is much of its point. `gone_at` keeps the first time the
-        page was found gone (so "gone since" survives repeated crawls), `gone_status` the
-        latest status; `last_seen` does not move, because the article was not seen. A later
-        save or `touch` clears both marks.
-        """
-        require_aware("at", at)
-        found = self._resolve(url)
+        """`mark_gone_many` for one address; the article's canonical URL, or None if unknown."""
+        found = self._resolve([url]).get(url)
         if found is None:
             return None
-        article_id, canonical_url = found
-        # Typed as UTCDateTime: a bare datetime bound inside COALESCE would skip the conversion.
-        first_gone = func.coalesce(Article.gone_at, literal(at, UTCDateTime()))
-        self._update_article(article_id, {"gone_at": first_gone, "gone_status": status})
-        return canonical_url
+        self.mark_gone_many([GoneRecord(url, status)], at)
+        return found[1]
 
-    def add_alias(self, alias_url: str, canonical_url: str, seen_at: datetime) -> bool:
-        """Record another URL of an already stored article; False if there is no such article.
+    def mark_gone_many(
+        self, records: Sequence[GoneRecord], at: datetime
+    ) -> list[Literal["gone", "still_gone"] | None]:
+        """Record 404/410 answers for stored articles: "gone" the first time, "still_gone"
+        after that (so a run counts a deletion once, when it happens), None if unknown.
 
-        For addresses learnt after the article was saved (a redirect, a short link seen later).
-        An alias needs its article's id, so an unknown canonical URL stores nothing rather than
-        inventing an empty article; an alias equal to the canonical URL is not an alias. As in
-        `save_article`, an alias that pointed at another article is taken over.
+        Nothing is deleted: the archive keeps what the site no longer serves, which is much of
+        its point. `gone_at` keeps the first time the page was found gone, `gone_status` the
+        latest status; `last_seen` does not move (the article was not seen), `checked_at` does.
+        """
+        require_aware("at", at)
+        found = self._resolve([record.url for record in records])
+        gone_before = self._gone_ids([article_id for article_id, _ in found.values()])
+        outcomes: list[Literal["gone", "still_gone"] | None] = []
+        rows = []
+        newly_gone: set[int] = set()
+        for record in records:
+            if record.url not in found:
+                outcomes.append(None)
+                continue
+            article_id = found[record.url][0]
+            first = article_id not in gone_before and article_id not in newly_gone
+            newly_gone.add(article_id)
+            outcomes.append("gone" if first else "still_gone")
+            rows.append({"b_id": article_id, "b_status": record.status, "b_at": at})
+        if rows:
+            self._connection().execute(_gone_statement(), rows)
+        return outcomes
+
+    def record_pages(
+        self, records: Sequence[PageRecord], seen_at: datetime
+    ) -> list[Literal["page"]]:
+        """Remember addresses that are not articles, with their kind and latest answer.
+
+        A 304 (a feed or sitemap asked conditionally) keeps the stored validators; any other
+        answer replaces them. The latest record of one address in a batch wins.
         """
         require_aware("seen_at", seen_at)
-        if not alias_url or alias_url == canonical_url:
-            return False
-        article_id = self._session.scalar(
-            select(Article.id).where(Article.canonical_url == canonical_url)
-        )
-        if article_id is None:
-            return False
-        self._upsert_aliases(article_id, (alias_url,), seen_at)
-        return True
+        rows = {
+            record.url: {
+                "url": record.url,
+                "kind": record.kind,
+                "status": record.status,
+                "target_url": record.target_url,
+                "etag": record.etag,
+                "last_modified": record.last_modified,
+                "first_seen": seen_at,
+                "checked_at": seen_at,
+            }
+            for record in records
+        }
+        if rows:
+            self._connection().execute(_page_upsert(self._dialect), list(rows.values()))
+        return ["page"] * len(records)
+
+    def add_rejects(
+        self, rejected: Sequence[RejectedChange], run_id: int | None, at: datetime
+    ) -> None:
+        """Keep changes the database refused, with their reason."""
+        require_aware("at", at)
+        rows = [
+            {"run_id": run_id, "url": r.url, "kind": r.kind, "reason": r.reason, "at": at}
+            for r in rejected
+        ]
+        if rows:
+            self._connection().execute(insert(_table(Reject)), rows)
 
     def start_run(self, spider: str, started_at: datetime) -> int:
-        """Record that a crawl began; the returned id is what `finish_run` takes."""
+        """Record that a run began; the returned id is what `finish_run` takes."""
         require_aware("started_at", started_at)
         statement = (
-            self._insert_for(CrawlRun)
+            _insert_for(self._dialect, CrawlRun)
             .values(started_at=started_at, status="running", spider=spider, counts={})
             .returning(CrawlRun.id)
         )
@@ -221,7 +336,7 @@ class ArchiveRepository:
     def finish_run(
         self, run_id: int, finished_at: datetime, status: str, counts: Mapping[str, int]
     ) -> None:
-        """Record how a crawl ended ("finished", "failed", ...) and its counters.
+        """Record how a run ended ("ok", "unfinished", ...) and its counters.
 
         Raises RunNotFoundError for an id `start_run` never returned, rather than silently
         recording nothing.
@@ -234,30 +349,23 @@ class ArchiveRepository:
             .returning(CrawlRun.id)
             .execution_options(synchronize_session=False)
         )
-        if self._session.execute(statement).scalar_one_or_none() is None:
+        if self._session.execute(statement).first() is None:
             raise RunNotFoundError(f"no crawl run with id {run_id}")
 
     # ---- reads --------------------------------------------------------------------------------
 
     def find_article(self, url: str) -> StoredArticle | None:
-        """The article whose canonical URL, or failing that one of whose aliases, is `url`.
-
-        The URL is compared exactly (no trailing-slash or scheme normalisation): the crawler
-        stores the URLs it saw, and the same spelling finds them.
-        """
-        by_canonical = select(Article).where(Article.canonical_url == url)
-        article = self._session.scalars(_with_children(by_canonical)).first()
-        if article is None:
-            by_alias = select(Article).join(Article.aliases).where(ArticleAlias.url == url)
-            article = self._session.scalars(_with_children(by_alias)).first()
-        return None if article is None else _stored_article(article)
+        """The article at a canonical URL or any of its aliases, with aliases and teasers."""
+        found = self._resolve([url]).get(url)
+        if found is None:
+            return None
+        statement = _with_children(select(Article).where(Article.id == found[0]))
+        article = self._session.scalars(statement).one()
+        return _stored_article(article)
 
     def revisions(self, url: str) -> list[StoredRevision]:
-        """Every stored version of the article at `url` (canonical or alias), oldest first.
-
-        Empty for an unknown URL. The last entry is the article's current content.
-        """
-        found = self._resolve(url)
+        """Every version of the article at `url` (canonical or alias), oldest first."""
+        found = self._resolve([url]).get(url)
         if found is None:
             return []
         statement = (
@@ -265,45 +373,71 @@ class ArchiveRepository:
             .where(ArticleRevision.article_id == found[0])
             .order_by(ArticleRevision.number)
         )
-        return [_stored_revision(revision) for revision in self._session.scalars(statement)]
+        return [_stored_revision(row) for row in self._session.scalars(statement)]
 
     def known_pages(self) -> dict[str, KnownPage]:
-        """What the crawler needs for conditional requests, keyed by every URL the archive knows.
+        """Every address the archive knows, for deciding what a crawl asks for again.
 
-        Keys are all canonical URLs and all alias URLs; an alias maps to its article's
-        `KnownPage` (the same object), whose `canonical_url` says which article that is. Should
-        an alias equal another article's canonical URL, the canonical URL wins, as in
-        `find_article`. Two queries whatever the archive's size, reading only the few columns
-        needed (no content, no raw HTML): 100k articles and 100k aliases take under a second.
+        Keys are all canonical URLs, all alias URLs and every known non-article address; an
+        alias maps to its article's `KnownPage` (the same object). Where an address is both,
+        the article wins. A few queries whatever the archive's size, reading only the columns
+        needed (no story, no raw HTML), through Core (plain tuples, without the ORM's per-row
+        bookkeeping).
         """
+        connection = self._connection()
         pages: dict[str, KnownPage] = {}
         by_id: dict[int, KnownPage] = {}
-        # Core execution on the session's connection (same transaction): plain tuples, without
-        # the ORM's per-row bookkeeping, which took a third of the time at 100k rows.
-        connection = self._session.connection()
         articles = select(
             Article.id,
             Article.canonical_url,
             Article.etag,
             Article.last_modified,
             Article.last_seen,
-            Article.modified,
+            Article.checked_at,
+            Article.published,
             Article.gone_at,
         )
-        rows = connection.execute(articles)
-        for article_id, url, etag, last_modified, last_seen, modified, gone_at in rows:
+        for (
+            article_id,
+            url,
+            etag,
+            modified_header,
+            seen,
+            checked,
+            published,
+            gone_at,
+        ) in connection.execute(articles):
             page = KnownPage(
                 canonical_url=url,
                 etag=etag,
-                last_modified=last_modified,
-                last_seen=last_seen,
-                modified=modified,
+                last_modified=modified_header,
+                last_seen=seen,
+                checked_at=checked or seen,
+                published=published,
                 gone=gone_at is not None,
             )
             pages[url] = by_id[article_id] = page
-        aliases = select(ArticleAlias.url, ArticleAlias.article_id)
-        for url, article_id in connection.execute(aliases):
+        for url, article_id in connection.execute(
+            select(ArticleAlias.url, ArticleAlias.article_id)
+        ):
             pages.setdefault(url, by_id[article_id])
+        others = select(
+            Page.url, Page.kind, Page.status, Page.target_url, Page.etag, Page.last_modified,
+            Page.checked_at,
+        )  # fmt: skip
+        for url, kind, status, target, etag, modified_header, checked in connection.execute(others):
+            pages.setdefault(
+                url,
+                KnownPage(
+                    canonical_url=url,
+                    kind=kind,
+                    etag=etag,
+                    last_modified=modified_header,
+                    last_seen=checked if status < 400 else None,
+                    checked_at=checked,
+                    target_url=target,
+                ),
+            )
         return pages
 
     def iter_articles(self) -> Iterator[StoredArticle]:
@@ -317,25 +451,42 @@ class ArchiveRepository:
         for article in self._session.scalars(statement):
             yield _stored_article(article)
 
-    def raw_pages(self) -> Iterator[RawPage]:
-        """Every article's stored page, streamed, for re-cleaning.
+    def raw_pages(self, after_id: int = 0, limit: int | None = None) -> list[RawPage]:
+        """Stored pages in id order, from the first id past `after_id`, at most `limit` of
+        them: a caller streams the archive batch by batch (keyset paging), each batch in a
+        short transaction of its own, so memory stays flat in the archive's size.
 
-        The HTML comes back decompressed; it is the page that produced the stored content, and
+        The HTML comes back decompressed; it is the page that produced the stored story, and
         the validators are the ones it was served with (a re-clean must keep them).
         """
         statement = (
             select(
+                Article.id,
                 Article.canonical_url,
                 Article.raw_url,
                 Article.raw_html,
                 Article.etag,
                 Article.last_modified,
+                Article.content_hash,
+                Article.post_id,
             )
+            .where(Article.id > after_id)
             .order_by(Article.id)
-            .execution_options(yield_per=_RAW_PAGE_BATCH)
+            .limit(limit)
         )
-        for row in self._session.execute(statement):
-            yield RawPage(row.canonical_url, row.raw_url, row.raw_html, row.etag, row.last_modified)
+        return [
+            RawPage(
+                row.id,
+                row.canonical_url,
+                row.raw_url,
+                row.raw_html,
+                row.etag,
+                row.last_modified,
+                row.content_hash,
+                row.post_id,
+            )
+            for row in self._session.execute(statement)
+        ]
 
     def stats(self) -> ArchiveStats:
         """Counts of what the archive holds and the latest crawl run, if any."""
@@ -344,179 +495,342 @@ class ArchiveRepository:
             .group_by(Article.extractor)
             .order_by(Article.extractor)
         ).all()
-        last_run = self.last_run()
         return ArchiveStats(
             articles=self._count(Article),
             aliases=self._count(ArticleAlias),
             teaser_links=self._count(TeaserLink),
             paywalled=self._count(Article, Article.paywalled.is_(True)),
+            no_story=self._count(Article, Article.body == ""),
             gone=self._count(Article, Article.gone_at.is_not(None)),
             revisions=self._count(ArticleRevision),
+            pages=self._count(Page),
+            rejects=self._count(Reject),
             by_extractor={name: int(count) for name, count in by_extractor},
             runs=self._count(CrawlRun),
-            last_run=last_run,
+            last_run=self.last_run(),
         )
 
-    def last_run(self) -> RunSummary | None:
-        """The latest crawl run, whatever its status ("running" if it never finished)."""
+    def last_run(self, *, spider: str | None = None) -> RunSummary | None:
+        """The latest run (of `spider`, when given), whatever its status ("running" if it
+        never finished)."""
         latest = select(CrawlRun).order_by(CrawlRun.id.desc()).limit(1)
+        if spider is not None:
+            latest = latest.where(CrawlRun.spider == spider)
         # populate_existing: `finish_run` updates in SQL, so a run loaded earlier may be stale.
         run = self._session.scalars(latest.execution_options(populate_existing=True)).first()
         return None if run is None else _run_summary(run)
 
     # ---- helpers ------------------------------------------------------------------------------
 
-    def _insert_for(self, model: type[Base]) -> _Insert:
-        """INSERT for the session's backend: ON CONFLICT is dialect-specific in SQLAlchemy."""
-        dialect = self._session.get_bind().dialect.name
-        if dialect == "sqlite":
-            return sqlite.insert(model)
-        if dialect == "postgresql":
-            return postgresql.insert(model)
-        raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+    def _connection(self) -> Connection:
+        """The session's connection, in its transaction: Core statements run there."""
+        return self._session.connection()
 
-    def _upsert_article(self, record: ArticleRecord, content_hash: str, seen_at: datetime) -> int:
-        """Insert the article or update it in place; returns its id either way."""
-        statement = self._insert_for(Article).values(
-            canonical_url=record.canonical_url,
-            post_id=record.post_id,
-            **_story_columns(record),
-            content_hash=content_hash,
-            raw_html=record.raw_html,
-            raw_url=record.fetched_url,
-            first_seen=seen_at,
-            last_seen=seen_at,
-            etag=record.etag,
-            last_modified=record.last_modified,
+    def _save_distinct(
+        self, records: Sequence[ArticleRecord], seen_at: datetime
+    ) -> list[SaveOutcome]:
+        """Save records whose canonical URLs differ: one statement per table for the batch."""
+        stored = self._stored_state([record.canonical_url for record in records])
+        hashes = []
+        for record in records:
+            content_hash = record.story.content_hash
+            before = stored.get(record.canonical_url)
+            if before is not None and record.story.paywalled and not before.paywalled:
+                # A wall teaser never replaces a full story (a subscriber login that failed
+                # this time): the stored hash makes the upsert keep the stored story.
+                content_hash = before.content_hash
+            hashes.append(content_hash)
+        connection = self._connection()
+        connection.execute(
+            _article_upsert(self._dialect),
+            [_article_row(record, h, seen_at) for record, h in zip(records, hashes, strict=True)],
         )
-        incoming = statement.excluded
-        # Every SET expression sees the row as it was, so this compares the old hash throughout.
-        unchanged = Article.content_hash == incoming.content_hash
-        replace: dict[str, ColumnElement[Any]] = {
-            name: case((unchanged, getattr(Article, name)), else_=incoming[name])
-            for name in _REPLACED_ON_CHANGE
-        }
-        replace["last_seen"] = incoming.last_seen
-        replace["etag"] = incoming.etag
-        replace["last_modified"] = incoming.last_modified
-        replace["gone_at"] = null()
-        replace["gone_status"] = null()
-        upsert = statement.on_conflict_do_update(
-            index_elements=[Article.canonical_url], set_=replace
-        ).returning(Article.id)
-        return self._session.execute(upsert).scalar_one()
+        new_urls = [r.canonical_url for r in records if r.canonical_url not in stored]
+        ids = {url: state.id for url, state in stored.items()} | self._article_ids(new_urls)
+        outcomes: list[SaveOutcome] = []
+        revisions = []
+        aliases: dict[str, int] = {}
+        teasers: dict[tuple[int, str, str], dict[str, Any]] = {}
+        for record, content_hash in zip(records, hashes, strict=True):
+            article_id = ids[record.canonical_url]
+            before = stored.get(record.canonical_url)
+            for url in (*record.aliases, record.fetched_url):
+                if url and url != record.canonical_url:
+                    aliases[url] = article_id
+            for teaser in record.teasers:
+                # A list that shows a target twice keeps its first appearance: one statement
+                # may not update a row twice (PostgreSQL refuses).
+                teasers.setdefault(
+                    (article_id, teaser.kind, teaser.target_url),
+                    _teaser_row(article_id, teaser, seen_at),
+                )
+            if before is not None and before.content_hash == content_hash:
+                outcomes.append("unchanged")
+                continue
+            outcomes.append("new" if before is None else "changed")
+            revisions.append(
+                {
+                    **StoryColumns.story_values(record.story),
+                    "article_id": article_id,
+                    "number": (before.last_revision if before else 0) + 1,
+                    "content_hash": content_hash,
+                    "captured_at": seen_at,
+                }
+            )
+        if revisions:
+            connection.execute(insert(_table(ArticleRevision)), revisions)
+        # An address that is now an article is no longer a known non-article.
+        for chunk in _chunks([r.canonical_url for r in records]):
+            connection.execute(delete(_table(Page)).where(Page.url.in_(chunk)))
+        self._upsert_aliases(aliases, seen_at)
+        if teasers:
+            connection.execute(_teaser_upsert(self._dialect), list(teasers.values()))
+        return outcomes
 
-    def _insert_revision(
-        self, article_id: int, record: ArticleRecord, content_hash: str, captured_at: datetime
-    ) -> None:
-        """Append the record's content as the article's next revision (1 for a new article).
-
-        The number is computed by the INSERT itself (a subquery on the same table), so there is
-        no read-then-write gap inside this process; UNIQUE(article_id, number) turns a second
-        writer's race into an error rather than two revisions with one number.
-        """
-        next_number = (
-            select(func.coalesce(func.max(ArticleRevision.number), 0) + 1)
-            .where(ArticleRevision.article_id == article_id)
+    def _stored_state(self, urls: Sequence[str]) -> dict[str, _Stored]:
+        """Id, hash, wall flag and latest revision number of the stored articles among `urls`."""
+        last_revision = (
+            select(func.coalesce(func.max(ArticleRevision.number), 0))
+            .where(ArticleRevision.article_id == Article.id)
             .scalar_subquery()
         )
-        statement = insert(ArticleRevision).values(
-            article_id=article_id,
-            number=next_number,
-            content_hash=content_hash,
-            **_story_columns(record),
-            captured_at=captured_at,
-        )
-        self._session.execute(statement)
+        found: dict[str, _Stored] = {}
+        for chunk in _chunks(urls):
+            statement = select(
+                Article.canonical_url,
+                Article.id,
+                Article.content_hash,
+                Article.paywalled,
+                last_revision,
+            ).where(Article.canonical_url.in_(chunk))
+            for url, article_id, content_hash, paywalled, number in self._connection().execute(
+                statement
+            ):
+                found[url] = _Stored(article_id, content_hash, bool(paywalled), int(number))
+        return found
 
-    def _resolve(self, url: str) -> tuple[int, str] | None:
-        """(id, canonical URL) of the article at `url`, canonical URL first, then aliases."""
-        by_canonical = select(Article.id, Article.canonical_url).where(Article.canonical_url == url)
-        row = self._session.execute(by_canonical).first()
-        if row is None:
-            by_alias = (
-                select(Article.id, Article.canonical_url)
-                .join(ArticleAlias, ArticleAlias.article_id == Article.id)
-                .where(ArticleAlias.url == url)
+    def _article_ids(self, urls: Sequence[str]) -> dict[str, int]:
+        """Ids of the articles with these canonical URLs."""
+        ids: dict[str, int] = {}
+        for chunk in _chunks(list(dict.fromkeys(urls))):
+            statement = select(Article.canonical_url, Article.id).where(
+                Article.canonical_url.in_(chunk)
             )
-            row = self._session.execute(by_alias).first()
-        return None if row is None else (row.id, row.canonical_url)
+            for url, article_id in self._connection().execute(statement):
+                ids[url] = article_id
+        return ids
 
-    def _update_article(self, article_id: int, values: Mapping[str, Any]) -> None:
-        """UPDATE one article in SQL, leaving ORM objects alone (reads use populate_existing)."""
-        statement = (
-            update(Article)
-            .where(Article.id == article_id)
-            .values(dict(values))
-            .execution_options(synchronize_session=False)
-        )
-        self._session.execute(statement)
+    def _resolve(self, urls: Sequence[str]) -> dict[str, tuple[int, str]]:
+        """(id, canonical URL) of the article at each URL, canonical URL first, then aliases."""
+        found: dict[str, tuple[int, str]] = {}
+        unique = list(dict.fromkeys(urls))
+        for chunk in _chunks(unique):
+            by_canonical = select(Article.canonical_url, Article.id).where(
+                Article.canonical_url.in_(chunk)
+            )
+            for url, article_id in self._connection().execute(by_canonical):
+                found[url] = (article_id, url)
+        rest = [url for url in unique if url not in found]
+        for chunk in _chunks(rest):
+            by_alias = (
+                select(ArticleAlias.url, Article.id, Article.canonical_url)
+                .join(Article, ArticleAlias.article_id == Article.id)
+                .where(ArticleAlias.url.in_(chunk))
+            )
+            for url, article_id, canonical in self._connection().execute(by_alias):
+                found[url] = (article_id, canonical)
+        return found
 
-    def _upsert_aliases(self, article_id: int, urls: Iterable[str], seen_at: datetime) -> None:
-        """Point each URL at the article; the latest save of a URL wins. Duplicates are fine."""
-        urls = dict.fromkeys(urls)
-        if not urls:
-            return
-        statement = self._insert_for(ArticleAlias)
-        upsert = statement.on_conflict_do_update(
-            index_elements=[ArticleAlias.url],
-            set_={
-                "article_id": statement.excluded.article_id,
-                "last_seen": statement.excluded.last_seen,
-            },
-        )
-        rows = [
-            {"url": url, "article_id": article_id, "first_seen": seen_at, "last_seen": seen_at}
-            for url in urls
-        ]
-        self._session.execute(upsert, rows)
+    def _gone_ids(self, ids: Sequence[int]) -> set[int]:
+        """The ids among `ids` of articles already marked gone."""
+        gone: set[int] = set()
+        for chunk in _chunks(list(dict.fromkeys(ids))):
+            statement = select(Article.id).where(
+                Article.id.in_(chunk), Article.gone_at.is_not(None)
+            )
+            gone.update(self._connection().scalars(statement))
+        return gone
 
-    def _upsert_teasers(
-        self, page_id: int, teasers: tuple[TeaserRecord, ...], seen_at: datetime
-    ) -> None:
-        """Record the page's teasers; one row per (page, kind, target), counted on each visit.
-
-        A list that shows the same target twice keeps its first appearance: one statement may
-        not update the same row twice (PostgreSQL refuses), and the first is what a reader sees.
-        """
-        first_by_key: dict[tuple[str, str], TeaserRecord] = {}
-        for teaser in teasers:
-            first_by_key.setdefault((teaser.kind, teaser.target_url), teaser)
-        if not first_by_key:
-            return
-        statement = self._insert_for(TeaserLink)
-        incoming = statement.excluded
-        upsert = statement.on_conflict_do_update(
-            index_elements=[TeaserLink.page_id, TeaserLink.kind, TeaserLink.target_url],
-            set_={
-                "position": incoming.position,
-                "title": incoming.title,
-                "summary": incoming.summary,
-                "image_alt": incoming.image_alt,
-                "last_seen": incoming.last_seen,
-                "seen_count": TeaserLink.seen_count + 1,
-            },
-        )
-        rows = [
-            {
-                "page_id": page_id,
-                "kind": teaser.kind,
-                "target_url": teaser.target_url,
-                "position": teaser.position,
-                "title": teaser.title,
-                "summary": teaser.summary,
-                "image_alt": teaser.image_alt,
-                "first_seen": seen_at,
-                "last_seen": seen_at,
-                "seen_count": 1,
-            }
-            for teaser in first_by_key.values()
-        ]
-        self._session.execute(upsert, rows)
+    def _upsert_aliases(self, aliases: Mapping[str, int], seen_at: datetime) -> None:
+        """Point each URL at its article; the latest save of a URL wins."""
+        if aliases:
+            rows = [
+                {"url": url, "article_id": article_id, "first_seen": seen_at, "last_seen": seen_at}
+                for url, article_id in aliases.items()
+            ]
+            self._connection().execute(_alias_upsert(self._dialect), rows)
 
     def _count(self, model: type[Base], *where: ColumnElement[bool]) -> int:
         """Row count of a table, optionally filtered."""
         return self._session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+# ---- statements, built once per backend -----------------------------------------------------
+
+
+def _insert_for(dialect: str, model: type[Base]) -> sqlite.Insert | postgresql.Insert:
+    """INSERT for the backend: ON CONFLICT is dialect-specific in SQLAlchemy."""
+    return sqlite.insert(model) if dialect == "sqlite" else postgresql.insert(model)
+
+
+@cache
+def _article_upsert(dialect: str) -> Insert:
+    """Insert an article or update it in place. Every SET expression sees the row as it was, so
+    the CASE compares the old hash throughout: an unchanged story keeps its columns."""
+    statement = _insert_for(dialect, Article)
+    incoming = statement.excluded
+    unchanged = Article.content_hash == incoming.content_hash
+    replace: dict[str, Any] = {
+        name: case((unchanged, getattr(Article, name)), else_=incoming[name])
+        for name in _REPLACED_ON_CHANGE
+    }
+    for name in ("last_seen", "checked_at", "etag", "last_modified"):
+        replace[name] = incoming[name]
+    replace["gone_at"] = None
+    replace["gone_status"] = None
+    return statement.on_conflict_do_update(index_elements=[Article.canonical_url], set_=replace)
+
+
+def _article_row(record: ArticleRecord, content_hash: str, seen_at: datetime) -> dict[str, Any]:
+    return {
+        **StoryColumns.story_values(record.story),
+        "canonical_url": record.canonical_url,
+        "post_id": record.post_id,
+        "content_hash": content_hash,
+        "raw_html": record.raw_html,
+        "raw_url": record.fetched_url or record.canonical_url,
+        "first_seen": seen_at,
+        "last_seen": seen_at,
+        "checked_at": seen_at,
+        "etag": record.etag,
+        "last_modified": record.last_modified,
+        "gone_at": None,
+        "gone_status": None,
+    }
+
+
+@cache
+def _alias_upsert(dialect: str) -> Insert:
+    statement = _insert_for(dialect, ArticleAlias)
+    return statement.on_conflict_do_update(
+        index_elements=[ArticleAlias.url],
+        set_={
+            "article_id": statement.excluded.article_id,
+            "last_seen": statement.excluded.last_seen,
+        },
+    )
+
+
+@cache
+def _teaser_upsert(dialect: str) -> Insert:
+    statement = _insert_for(dialect, TeaserLink)
+    incoming = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[TeaserLink.page_id, TeaserLink.kind, TeaserLink.target_url],
+        set_={
+            "position": incoming.position,
+            "title": incoming.title,
+            "summary": incoming.summary,
+            "image_alt": incoming.image_alt,
+            "last_seen": incoming.last_seen,
+            "seen_count": TeaserLink.seen_count + 1,
+        },
+    )
+
+
+def _teaser_row(page_id: int, teaser: Teaser, seen_at: datetime) -> dict[str, Any]:
+    return {
+        "page_id": page_id,
+        "kind": teaser.kind,
+        "target_url": teaser.target_url,
+        "position": teaser.position,
+        "title": teaser.title,
+        "summary": teaser.summary,
+        "image_alt": teaser.image_alt,
+        "first_seen": seen_at,
+        "last_seen": seen_at,
+        "seen_count": 1,
+    }
+
+
+@cache
+def _page_upsert(dialect: str) -> Insert:
+    statement = _insert_for(dialect, Page)
+    incoming = statement.excluded
+    not_modified = incoming.status == 304
+    return statement.on_conflict_do_update(
+        index_elements=[Page.url],
+        set_={
+            # A 304 says the page is as it was: its kind and validators stay.
+            "kind": case((not_modified, Page.kind), else_=incoming.kind),
+            "status": case((not_modified, Page.status), else_=incoming.status),
+            "target_url": case((not_modified, Page.target_url), else_=incoming.target_url),
+            "etag": case(
+                (not_modified, func.coalesce(incoming.etag, Page.etag)), else_=incoming.etag
+            ),
+            "last_modified": case(
+                (not_modified, func.coalesce(incoming.last_modified, Page.last_modified)),
+                else_=incoming.last_modified,
+            ),
+            "checked_at": incoming.checked_at,
+        },
+    )
+
+
+@cache
+def _touch_statement() -> Update:
+    table = _table(Article)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            last_seen=bindparam("b_at"),
+            checked_at=bindparam("b_at"),
+            gone_at=None,
+            gone_status=None,
+            etag=func.coalesce(bindparam("b_etag"), table.c.etag),
+            last_modified=func.coalesce(bindparam("b_last_modified"), table.c.last_modified),
+        )
+    )
+
+
+@cache
+def _gone_statement() -> Update:
+    table = _table(Article)
+    at = bindparam("b_at", type_=table.c.gone_at.type)
+    return (
+        update(table)
+        .where(table.c.id == bindparam("b_id"))
+        .values(
+            gone_at=func.coalesce(table.c.gone_at, at),
+            gone_status=bindparam("b_status"),
+            checked_at=at,
+        )
+    )
+
+
+def _pick(
+    changes: Sequence[Change],
+    kind: type[_C],
+    write: Callable[[list[_C]], Sequence[Outcome | None]],
+) -> tuple[list[int], Sequence[Outcome | None]]:
+    """Write the changes of one kind; their positions in `changes` and their outcomes."""
+    positions = [i for i, change in enumerate(changes) if isinstance(change, kind)]
+    picked = [change for change in changes if isinstance(change, kind)]
+    return positions, (write(picked) if picked else [])
+
+
+def _table(model: type[Base]) -> Table:
+    """A model's table, typed as one (`__table__` is typed as any FROM clause)."""
+    return cast(Table, model.__table__)
+
+
+def _chunks(values: Sequence[str] | Sequence[int]) -> Iterable[list[Any]]:
+    for start in range(0, len(values), _IN_CHUNK):
+        yield list(values[start : start + _IN_CHUNK])
+
+
+# ---- read models ------------------------------------------------------------------------------
 
 
 def _with_children(statement: Any) -> Any:
@@ -524,8 +838,6 @@ def _with_children(statement: Any) -> Any:
 
     populate_existing matters because upserts bypass the ORM: an article this session loaded
     earlier would otherwise be returned as it was then, not as the database now holds it.
-    selectin loading works with yield_per, one extra query per batch and child table; the
-    revision count is a subquery in the articles' own SELECT.
     """
     return statement.options(
         selectinload(Article.aliases),
@@ -534,66 +846,22 @@ def _with_children(statement: Any) -> Any:
     ).execution_options(populate_existing=True)
 
 
-def _story_columns(record: ArticleRecord) -> dict[str, Any]:
-    """The cleaned story's column values, as `articles` and `article_revisions` both hold them
-    (JSON columns take lists)."""
-    return {
-        "title": record.title,
-        "lede": record.lede,
-        "body": record.body,
-        "blocks": [dict(block) for block in record.blocks],
-        "dateline": record.dateline,
-        "author": record.author,
-        "categories": list(record.categories),
-        "published": record.published,
-        "modified": record.modified,
-        "paywalled": record.paywalled,
-        "extractor": record.extractor,
-    }
-
-
-def _stored_story(row: Article | ArticleRevision) -> dict[str, Any]:
-    """The cleaned story of an article or a revision row, as the read models hold it (tuples)."""
-    return {
-        "title": row.title,
-        "lede": row.lede,
-        "body": row.body,
-        "blocks": tuple(dict(block) for block in row.blocks),
-        "dateline": row.dateline,
-        "author": row.author,
-        "categories": tuple(row.categories),
-        "published": row.published,
-        "modified": row.modified,
-        "paywalled": row.paywalled,
-        "extractor": row.extractor,
-    }
-
-
 def _stored_article(article: Article) -> StoredArticle:
     """Copy an ORM article into the plain read model, so no ORM object leaves `storage`."""
     return StoredArticle(
         id=article.id,
         canonical_url=article.canonical_url,
         post_id=article.post_id,
-        **_stored_story(article),
+        story=StoryColumns.story_from(article),
         content_hash=article.content_hash,
         raw_url=article.raw_url,
         first_seen=article.first_seen,
         last_seen=article.last_seen,
+        checked_at=article.checked_at,
         aliases=tuple(alias.url for alias in article.aliases),
         teasers=tuple(
-            StoredTeaser(
-                kind=teaser.kind,
-                position=teaser.position,
-                target_url=teaser.target_url,
-                title=teaser.title,
-                summary=teaser.summary,
-                image_alt=teaser.image_alt,
-                first_seen=teaser.first_seen,
-                last_seen=teaser.last_seen,
-                seen_count=teaser.seen_count,
-            )
-            for teaser in article.teasers
+            Teaser(t.kind, t.position, t.target_url, t.title, t.summary, t.image_alt)
+            for t in article.teasers
         ),
         etag=article.etag,
         last_modified=article.last_modified,
@@ -610,7 +878,7 @@ def _stored_revision(revision: ArticleRevision) -> StoredRevision:
         article_id=revision.article_id,
         number=revision.number,
         content_hash=revision.content_hash,
-        **_stored_story(revision),
+        story=StoryColumns.story_from(revision),
         captured_at=revision.captured_at,
     )
 

@@ -1,28 +1,36 @@
-"""The `pvdn` spider: discovers article addresses and fetches each once.
+"""The `pvdn` spider: discovers the site's addresses and fetches what is new or due.
 
 Discovery runs from robots.txt sitemaps, the feeds, the listing pages and the links on
-article pages. Every link is reduced to one request address (`urls.request_url`), so the
-aliases of an article cost one fetch; the forms seen are kept as the article's aliases.
-Extraction is `cleaning`'s job and storage the pipelines'; this module only routes.
+article pages. Every link goes through `UrlIdentity`, which reduces it to one request address
+and knows which article it is; what the archive already knows is asked for again only when
+the revisit policy says so (`pvdn_crawler.revisits`). Extraction is `cleaning`'s job (run by
+`PageCleaner`), storage the archive pipeline's; this module only routes, and yields the
+storage records of what each answer taught.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterator, Mapping
-from datetime import UTC, date, datetime
+from collections.abc import AsyncIterator, Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, urlsplit
+from typing import Any
+from urllib.parse import urlsplit
 
 import scrapy
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
-from cleaning import Options, clean_html
-from pvdn_crawler.items import AliasItem, ArticleItem, GoneItem, NotModifiedItem
+from cleaning import Options
+from pvdn_crawler.archive import CrawlArchive
+from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
+from pvdn_crawler.defaults import PVDN_SETTINGS
+from pvdn_crawler.identity import UrlIdentity
+from pvdn_crawler.items import FeedHints, article_record
+from pvdn_crawler.revisits import RevisitPolicy
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
     PRODUCTION_ORIGIN,
@@ -32,9 +40,13 @@ from pvdn_crawler.urls import (
     request_url,
     same_site,
 )
-
-if TYPE_CHECKING:
-    from storage.records import KnownPage
+from storage.records import (
+    AliasRecord,
+    GoneRecord,
+    KnownPage,
+    NotModifiedRecord,
+    PageRecord,
+)
 
 # Where discovery starts, relative to base_url.
 START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
@@ -45,26 +57,62 @@ except PackageNotFoundError:  # running from a checkout that was not installed
     _VERSION = "dev"
 _REDIRECTS = [301, 302, 303, 307, 308]
 _GONE = [404, 410]
-# Statuses an article request handles itself: redirects, Not Modified, gone.
+# Statuses a page request handles itself: redirects, Not Modified, gone.
 _ANSWERS = [*_REDIRECTS, 304, *_GONE]
 _MAX_HOPS = 5
-# WordPress body classes of posts, of pages and of archives.
+# WordPress body classes of posts, of attachment pages, of Pages and of archives.
 _POST_CLASSES = frozenset({"single", "single-post", "single-format-standard"})
+_ATTACHMENT_CLASSES = frozenset({"attachment", "single-attachment"})
 _NOT_POST_CLASSES = frozenset(
     {"page", "archive", "blog", "home", "search", "error404", "category", "tag", "date"}
 )
 
 
+@dataclass(frozen=True)
+class SpiderArguments:
+    """The spider's `-a` arguments, checked: each bad value is a one-line error."""
+
+    base_url: str = PRODUCTION_ORIGIN
+    max_pages: int | None = None
+    since: date | None = None
+    full: bool = False
+
+    @classmethod
+    def parse(
+        cls,
+        base_url: str = PRODUCTION_ORIGIN,
+        max_pages: str | int | None = None,
+        since: str | None = None,
+        full: str | bool = False,
+    ) -> SpiderArguments:
+        parts = urlsplit(base_url.strip())
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ValueError(f"base_url must be an absolute http(s) URL, got {base_url!r}")
+        pages: int | None = None
+        if max_pages not in (None, ""):
+            text = str(max_pages).strip()
+            if not text.isdigit() or int(text) < 1:
+                raise ValueError(
+                    f"max_pages must be a whole number of at least 1, got {max_pages!r}"
+                )
+            pages = int(text)
+        day: date | None = None
+        if since:
+            try:
+                day = date.fromisoformat(since.strip())
+            except ValueError:
+                raise ValueError(f"since must be a date as YYYY-MM-DD, got {since!r}") from None
+        flag = str(full).strip().lower()
+        if flag not in {"", "0", "1", "true", "false", "yes", "no"}:
+            raise ValueError(f"full must be 1 or 0, got {full!r}")
+        return cls(base_url.strip().rstrip("/"), pages, day, flag in {"1", "true", "yes"})
+
+
 class PvdnSpider(scrapy.Spider):
     """Arguments: `base_url` (default the production site; a local mirror works the same),
-    `max_pages` (listing pages per archive), `since` (YYYY-MM-DD: skip older feed and sitemap
-    entries and do not store older articles), `full` (1: ignore what the archive knows).
-
-    `known` is filled by the archive pipeline when the spider opens: every stored article by
-    canonical URL and alias, with its HTTP validators and last-seen time. With it, a run after
-    the first asks for articles conditionally; when the previous run also finished well
-    (`trust_known`), it skips feed and sitemap entries not updated since they were last seen
-    and stops walking a listing whose articles are all known.
+    `max_pages` (listing pages per archive; default `PVDN_MAX_LISTING_PAGES`), `since`
+    (YYYY-MM-DD: skip older feed and sitemap entries and do not store older articles), `full`
+    (1: re-check every known address and walk every listing).
     """
 
     name = "pvdn"
@@ -78,47 +126,67 @@ class PvdnSpider(scrapy.Spider):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.base_url = base_url.rstrip("/")
-        host = urlsplit(self.base_url).hostname
-        if not host:
-            raise ValueError(f"base_url must be an absolute URL, got {base_url!r}")
+        arguments = SpiderArguments.parse(base_url, max_pages, since, full)
+        self.base_url = arguments.base_url
+        self.max_pages = arguments.max_pages
+        self.since = arguments.since
+        self.full = arguments.full
+        host = urlsplit(self.base_url).hostname or ""
         bare = host.removeprefix("www.")
         local = host == "localhost" or host.replace(".", "").isdigit()
         self.allowed_domains = [host] if local else sorted({bare, f"www.{bare}"})
         # A mirror's pages are the site's pages: the cleaning profile applies to its host too.
         self.cleaning_options = Options(site_hosts=frozenset(self.allowed_domains))
-        self.max_pages = int(max_pages) if max_pages not in (None, "") else None
-        self.since = date.fromisoformat(since) if since else None
-        self.full = str(full).lower() in {"1", "true", "yes"}
-        self.known: Mapping[str, KnownPage] = {}
-        self.trust_known = False
+        self.identity = UrlIdentity()
+        self.trusted = False
         self._exhausted: set[str] = set()
-        self._forms: defaultdict[str, set[str]] = defaultdict(set)
-        self._stored: dict[str, str] = {}
-        self._aliased: set[str] = set()
-        self._moved: dict[str, str] = {}  # request address -> where it redirected
-        self._by_post_id: dict[int, str] = {}
         self._listing_pages: defaultdict[str, int] = defaultdict(int)
+        self._hints: dict[str, FeedHints] = {}
+        self._new_requested = 0
+        self._max_new = int(PVDN_SETTINGS["PVDN_MAX_NEW_PER_RUN"])
+        self._max_sitemap_depth = int(PVDN_SETTINGS["PVDN_MAX_SITEMAP_DEPTH"])
+        self._cleaner: PageCleaner | None = None
         # Optional subscriber login: from the environment only (see pvdn_crawler.subscriber).
         self._subscriber = Credentials.from_environment()
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
-        """Site owners get a way to reach whoever runs the crawl: the contact URL setting goes
-        into the User-Agent, unless a USER_AGENT was given on the command line."""
+        """The project's `PVDN_` defaults, at Scrapy's lowest priority (settings.py, `-s` and
+        Scrapyd override them); and a User-Agent naming the contact URL, unless one was given
+        on the command line."""
         super().update_settings(settings)
+        for name, value in PVDN_SETTINGS.items():
+            settings.set(name, value, priority="default")
         contact = settings.get("PVDN_CONTACT_URL")
         if contact and (settings.getpriority("USER_AGENT") or 0) < SETTINGS_PRIORITIES["cmdline"]:
             settings.set("USER_AGENT", f"pvdn-archive/{_VERSION} (+{contact})", priority="spider")
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[scrapy.Request | AliasRecord]:
+        settings = self.crawler.settings
+        self._max_new = settings.getint("PVDN_MAX_NEW_PER_RUN")
+        self._max_sitemap_depth = settings.getint("PVDN_MAX_SITEMAP_DEPTH")
+        if self.max_pages is None:
+            self.max_pages = settings.getint("PVDN_MAX_LISTING_PAGES")
+        self._cleaner = PageCleaner.from_crawler(self.crawler)
         if self._subscriber is not None:
             await self._log_in(self._subscriber)
+        archive = self.crawler.get_extension(CrawlArchive)
+        if archive is not None:
+            self.identity = UrlIdentity(archive.known)
+            self.trusted = archive.trusted and not self.full
         yield scrapy.Request(f"{self.base_url}/robots.txt", callback=self.parse_robots)
         for path in START_FEEDS:
-            yield scrapy.Request(self.base_url + path, callback=self.parse_feed)
+            yield self._listed_request(self.base_url + path, self.parse_feed)
         for path in START_LISTINGS:
             yield scrapy.Request(self.base_url + path, callback=self.parse_page)
+        policy = RevisitPolicy(
+            recent=timedelta(days=settings.getfloat("PVDN_RECENT_DAYS")),
+            share=settings.getfloat("PVDN_RECHECK_SHARE"),
+            full=self.full,
+        )
+        for page in policy.due(self.identity.known, datetime.now(UTC)):
+            for item in self._revisit(page):
+                yield item
 
     async def _log_in(self, credentials: Credentials) -> None:
         """Log in before discovery; a failed login leaves the crawl anonymous."""
@@ -143,88 +211,138 @@ class PvdnSpider(scrapy.Spider):
             return
         for url in sitemap_urls_from_robots(response.body, base_url=response.url):
             if same_site(url, self.base_url):
-                yield scrapy.Request(url, callback=self.parse_sitemap)
+                yield self._listed_request(url, self.parse_sitemap)
 
-    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
+    def parse_sitemap(
+        self, response: Response
+    ) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
+        yield self._listing_record(response, "sitemap")
+        if response.status == 304:
+            self._count("sitemap/not_modified")
+            return
         try:
             sitemap = Sitemap(response.body)
         except Exception:
             self._count("sitemap/unparseable")
             return
+        depth = int(response.meta.get("sitemap_depth", 0))
         for entry in sitemap:
-            loc = entry.get("loc", "")
+            loc = entry.get("loc", "").strip()
             if not loc or not same_site(loc, self.base_url):
                 continue
             if sitemap.type == "sitemapindex":
-                yield scrapy.Request(loc, callback=self.parse_sitemap)
-            elif not self._skip_dated(loc, entry.get("lastmod")):
-                yield from self._follow(loc)
+                if depth >= self._max_sitemap_depth:
+                    self._count("bounds/sitemap_depth")
+                    continue
+                request = self._listed_request(loc, self.parse_sitemap)
+                request.meta["sitemap_depth"] = depth + 1
+                yield request
+            else:
+                modified = _parse_stamp(entry.get("lastmod"))
+                yield from self._discover(loc, modified, FeedHints(modified=modified))
 
-    def parse_feed(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
+        yield self._listing_record(response, "feed")
+        if response.status == 304:
+            self._count("feed/not_modified")
+            return
         if not isinstance(response, TextResponse):
             self._count("feed/not_text")
             return
-        for item in response.xpath("//item | //*[local-name()='entry']"):
-            link = item.xpath("link/text() | *[local-name()='link']/@href").get()
-            published = item.xpath("pubDate/text() | *[local-name()='updated']/text()").get()
-            if link and not self._skip_dated(link.strip(), published):
-                yield from self._follow(link.strip())
+        for entry in response.xpath("//item | //*[local-name()='entry']"):
+            link = entry.xpath("link/text() | *[local-name()='link']/@href").get()
+            if not link:
+                continue
+            stamp = _parse_stamp(
+                entry.xpath("pubDate/text() | *[local-name()='published']/text()").get()
+            )
+            updated = _parse_stamp(entry.xpath("*[local-name()='updated']/text()").get())
+            hints = FeedHints(
+                published=stamp,
+                modified=updated,
+                author=_first_text(
+                    entry.xpath(
+                        "*[local-name()='creator']/text()"
+                        " | *[local-name()='author']/*[local-name()='name']/text()"
+                    ).getall()
+                ),
+                categories=tuple(
+                    dict.fromkeys(
+                        text.strip()
+                        for text in entry.xpath(
+                            "category/text() | *[local-name()='category']/@term"
+                        ).getall()
+                        if text.strip()
+                    )
+                ),
+            )
+            yield from self._discover(link.strip(), updated or stamp, hints)
 
-    def parse_page(self, response: Response) -> Iterator[Any]:
-        """Any HTML page: a listing is walked for links, an article cleaned and stored."""
+    async def parse_page(self, response: Response) -> AsyncIterator[Any]:
+        """An answer to a page request: a listing is walked for links, an article cleaned and
+        stored, anything else remembered as what it is."""
         if response.status in _REDIRECTS:
-            yield from self._redirect(response)
+            for answer in self._redirect(response):
+                yield answer
             return
         if response.status == 304:
-            self._count("articles/not_modified")
-            yield NotModifiedItem(
+            yield NotModifiedRecord(
                 url=response.url,
                 etag=_header(response, "ETag"),
                 last_modified=_header(response, "Last-Modified"),
             )
+            self._count("articles/not_modified")
             return
         if response.status in _GONE:
-            if self._known(response.url) is not None:
-                self._count("articles/gone")
-                yield GoneItem(url=response.url, status=response.status)
-            else:
-                self._count("articles/missing")
+            for gone in self._gone(response):
+                yield gone
             return
         if not isinstance(response, HtmlResponse):
             self._count("pages/not_html")
+            yield PageRecord(response.url, "other", response.status)
             return
         kind = self._kind_of(response)
-        self._count(f"pages/{kind.value}")
-        if kind is PageKind.LISTING:
-            yield from self._walk_listing(response)
-        elif kind is PageKind.ARTICLE:
-            yield from self._article(response)
+        self._count(f"pages/{kind}")
+        if kind == "listing":
+            for item in self._walk_listing(response):
+                yield item
+        elif kind == "article":
+            async for item in self._article(response):
+                yield item
+        else:
+            yield PageRecord(request_url(response.url), kind, response.status)
 
     # -- pages -----------------------------------------------------------------------------
 
-    def _kind_of(self, response: HtmlResponse) -> PageKind:
+    def _kind_of(self, response: HtmlResponse) -> str:
         """The URL's shape, corrected by WordPress's body classes where the page has them."""
         by_url = page_kind(response.url)
-        classes = set((response.xpath("//body/@class").get() or "").split())
+        classes = set(str(response.xpath("//body/@class").get() or "").split())
+        if classes & _ATTACHMENT_CLASSES:
+            return "attachment"
         if classes & _POST_CLASSES:
-            return PageKind.ARTICLE
+            return "article"
         if classes & _NOT_POST_CLASSES:
-            return PageKind.LISTING if by_url is PageKind.LISTING else PageKind.STATIC
-        return by_url
+            return "listing" if by_url is PageKind.LISTING else "static"
+        if by_url in (PageKind.ARTICLE, PageKind.LISTING, PageKind.STATIC):
+            return str(by_url.value)
+        return "other"
 
-    def _walk_listing(self, response: HtmlResponse) -> Iterator[scrapy.Request | AliasItem]:
+    def _walk_listing(
+        self, response: HtmlResponse
+    ) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
+        yield PageRecord(request_url(response.url), "listing", response.status)
         archive = _archive_of(response.url)
         self._listing_pages[archive] += 1
-        hrefs = response.xpath("//a/@href").getall()
-        links = [response.urljoin(href.strip()) for href in hrefs]
+        links = [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
         kinds = [(url, page_kind(url)) for url in links if same_site(url, self.base_url)]
         articles = [url for url, kind in kinds if kind is PageKind.ARTICLE]
-        if articles and self._shortcuts() and all(map(self._known, articles)):
-            # Listings run newest first: a page of known articles means the rest are too.
+        if articles and self.trusted and all(map(self.identity.lookup, articles)):
+            # Listings run newest first: a page of known addresses means the rest are too.
             self._exhausted.add(archive)
             self._count("listings/stopped_at_known")
         for url in articles:
-            yield from self._follow(url)
+            yield from self._discover(url)
         for url, kind in kinds:
             if kind is PageKind.LISTING and self._may_walk(url):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
@@ -233,82 +351,125 @@ class PvdnSpider(scrapy.Spider):
         archive = _archive_of(url)
         if archive in self._exhausted and "/page/" in url:
             return False
-        return self.max_pages is None or self._listing_pages[archive] < self.max_pages
+        if self.max_pages is not None and self._listing_pages[archive] >= self.max_pages:
+            self._count("bounds/listing_pages")
+            return False
+        return True
 
-    def _article(self, response: HtmlResponse) -> Iterator[Any]:
-        article = clean_html(response.body, response.url, options=self.cleaning_options)
+    async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
+        assert self._cleaner is not None
+        try:
+            article = await self._cleaner.clean(
+                response.body, response.url, _charset(response), self.cleaning_options
+            )
+        except CleaningTimeoutError:
+            self._count("failed/clean_timeout")
+            return
         self._count(f"extractor/{article.extractor}")
-        first_url = response.url
         canonical = article.canonical_url
         if not canonical or not same_site(canonical, self.base_url):
-            canonical = request_url(response.url)
-        canonical = request_url(canonical)
-        forms = self._forms.pop(request_url(first_url), set()) | self._forms.pop(canonical, set())
-        forms.add(first_url)
-        if canonical in self._stored:
-            # Reached under two request addresses (a shortlink served with 200 and its
-            # canonical path): the article is stored once, the other address is an alias.
-            yield from self._new_aliases(forms, canonical)
+            canonical = response.url
+        fetched = self.identity.article_fetched(
+            response.url, request_url(canonical), article.post_id
+        )
+        if fetched.duplicate:
+            for alias in fetched.records:
+                yield alias
             return
-        aliases = sorted(forms - {canonical})
-        self._aliased.update(aliases)
-        self._stored[canonical] = canonical
-        self._stored[request_url(first_url)] = canonical
-        if article.post_id is not None:
-            self._by_post_id[article.post_id] = canonical
         if self.since and article.published and article.published.date() < self.since:
             self._count("articles/older_than_since")
             return
-        yield ArticleItem.from_clean(
+        record, dropped = article_record(
             article,
-            canonical_url=canonical,
+            canonical_url=fetched.canonical,
             fetched_url=response.url,
-            aliases=aliases,
+            aliases=fetched.aliases,
             raw_html=response.body,
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
+            hints=self._hints.pop(request_url(response.url), None),
         )
-        for teaser in article.teasers:
-            if teaser.url:
-                yield from self._follow(teaser.url)
-        for href in response.xpath("//a/@href").getall():
-            yield from self._follow(response.urljoin(href.strip()))  # it keeps site articles
+        for name in dropped:
+            self._count(f"articles/impossible_{name}")
+        yield record
+        links = [teaser.url for teaser in article.teasers if teaser.url]
+        links += [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
+        for item in self._discover_all(links):
+            yield item
+
+    def _redirect(self, response: Response) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
+        location = response.headers.get("Location")
+        hops = int(response.meta.get("hops", 0)) + 1
+        if not location or hops > _MAX_HOPS:
+            self._count("redirects/abandoned")
+            return
+        target_url = alias_form(response.urljoin(location.decode("latin-1")))
+        yield PageRecord(request_url(response.url), "redirect", response.status, target_url)
+        if not same_site(target_url, self.base_url):
+            self._count("redirects/off_site")
+            return
+        sighting = self.identity.redirected(response.url, target_url)
+        yield from sighting.aliases
+        if sighting.first and (sighting.known is None or self.full):
+            yield self._page_request(sighting.target, hops)
+
+    def _gone(self, response: Response) -> Iterator[GoneRecord | PageRecord]:
+        known = self.identity.lookup(response.url)
+        if known is not None and known.is_article:
+            self._count("articles/gone_answers")
+            yield GoneRecord(url=response.url, status=response.status)
+        else:
+            self._count("articles/missing")
+            yield PageRecord(request_url(response.url), "missing", response.status)
 
     # -- bookkeeping -----------------------------------------------------------------------
 
-    def _follow(self, url: str) -> Iterator[scrapy.Request | AliasItem]:
-        """One request per article address; a form of an article already stored this run
-        becomes an alias instead of a fetch."""
-        # Most links of a page are not to articles: they are told apart before any rewriting
-        # (alias_form keeps the host, the path and the `p`/`s` parameters, so the answers are
-        # the same for the alias form).
+    def _discover_all(self, urls: Iterable[str]) -> Iterator[scrapy.Request | AliasRecord]:
+        for url in urls:
+            yield from self._discover(url)
+
+    def _discover(
+        self, url: str, stamp: datetime | None = None, hints: FeedHints | None = None
+    ) -> Iterator[scrapy.Request | AliasRecord]:
+        """An article-shaped link on the site: fetched if never seen, or if what the archive
+        knows of it is due; its new forms recorded as aliases of a known article."""
         if not same_site(url, self.base_url) or page_kind(url) is not PageKind.ARTICLE:
             return
-        url = alias_form(url)
-        target = request_url(url)
-        target = self._moved.get(target, target)
-        stored = self._stored.get(target) or self._stored_by_shortlink(target)
-        if stored is not None:
-            yield from self._new_aliases({url}, stored)
+        if self.since is not None and stamp is not None and stamp.date() < self.since:
+            self._count("articles/older_than_since")
+            return
+        sighting = self.identity.sight(url)
+        yield from sighting.aliases
+        if hints is not None and sighting.canonical is None:
+            self._hints[sighting.target] = hints.merged(self._hints.get(sighting.target))
+        if not sighting.first:
+            return
+        known = sighting.known
+        if known is None:
+            if self._new_requested >= self._max_new:
+                self._count("bounds/new_articles")
+                return
+            self._new_requested += 1
+            yield self._page_request(sighting.target)
+        elif self.full or (
+            known.is_article and stamp is not None and RevisitPolicy.dated_later(known, stamp)
+        ):
+            self._count("revisits/dated_later" if not self.full else "revisits/full")
+            yield self._page_request(sighting.target)
         else:
-            yield from self._queue(target, {url})
+            self._count("revisits/skipped_known")
 
-    def _queue(self, target: str, forms: set[str], hops: int = 0) -> Iterator[scrapy.Request]:
-        """Remember the forms that lead to `target`; request it the first time only."""
-        first_sight = target not in self._forms
-        self._forms[target].update(forms)
-        if first_sight:
-            yield self._article_request(target, hops)
+    def _revisit(self, page: KnownPage) -> Iterator[scrapy.Request]:
+        """A known address the revisit policy says is due this run."""
+        sighting = self.identity.sight(page.canonical_url)
+        if sighting.first:
+            self._count("revisits/due")
+            yield self._page_request(sighting.target)
 
-    def _new_aliases(self, forms: set[str], canonical: str) -> Iterator[AliasItem]:
-        for form in sorted(forms - self._aliased - {canonical}):
-            self._aliased.add(form)
-            yield AliasItem(alias_url=form, canonical_url=canonical)
-
-    def _article_request(self, url: str, hops: int = 0) -> scrapy.Request:
-        """Article requests handle their redirects here rather than in RedirectMiddleware:
-        a redirect to an article fetched already would be dropped as a duplicate request,
-        and with it the knowledge that the old address is an alias."""
+    def _page_request(self, url: str, hops: int = 0) -> scrapy.Request:
+        """Page requests handle their redirects here rather than in RedirectMiddleware: a
+        redirect to an article fetched already would be dropped as a duplicate request, and
+        with it the knowledge that the old address is an alias."""
         return scrapy.Request(
             url,
             callback=self.parse_page,
@@ -316,9 +477,27 @@ class PvdnSpider(scrapy.Spider):
             meta={"dont_redirect": True, "handle_httpstatus_list": _ANSWERS, "hops": hops},
         )
 
+    def _listed_request(self, url: str, callback: Any) -> scrapy.Request:
+        """A feed or sitemap request, conditional on the validators it was last served with."""
+        return scrapy.Request(
+            url,
+            callback=callback,
+            headers=self._conditions(url),
+            meta={"handle_httpstatus_list": [304]},
+        )
+
+    def _listing_record(self, response: Response, kind: str) -> PageRecord:
+        return PageRecord(
+            request_url(response.url),
+            "feed" if kind == "feed" else "sitemap",
+            response.status,
+            etag=_header(response, "ETag"),
+            last_modified=_header(response, "Last-Modified"),
+        )
+
     def _conditions(self, url: str) -> dict[str, str]:
-        """If-None-Match / If-Modified-Since from what the archive stored for this page."""
-        page = None if self.full else self._known(url)
+        """If-None-Match / If-Modified-Since from what the archive stored for this address."""
+        page = None if self.full else self.identity.lookup(url)
         if page is None or page.gone:
             return {}
         headers = {}
@@ -328,68 +507,29 @@ class PvdnSpider(scrapy.Spider):
             headers["If-Modified-Since"] = page.last_modified
         return headers
 
-    def _shortcuts(self) -> bool:
-        """Whether to skip by what the archive knows (not on full runs, nor after a run that
-        was killed or failed: the pages behind known ones may never have been fetched)."""
-        return bool(self.known) and self.trust_known and not self.full
-
-    def _known(self, url: str) -> KnownPage | None:
-        return self.known.get(url) or self.known.get(request_url(url))
-
-    def _redirect(self, response: Response) -> Iterator[scrapy.Request | AliasItem]:
-        location = response.headers.get("Location")
-        hops = int(response.meta.get("hops", 0)) + 1
-        if not location or hops > _MAX_HOPS:
-            self._count("redirects/abandoned")
-            return
-        target_url = alias_form(response.urljoin(location.decode("latin-1")))
-        if not same_site(target_url, self.base_url):
-            self._count("redirects/off_site")
-            return
-        source = request_url(response.url)
-        forms = self._forms.pop(source, set()) | {response.url}
-        target = request_url(target_url)
-        self._moved[source] = target
-        stored = self._stored.get(target)
-        if stored is not None:
-            yield from self._new_aliases(forms, stored)
-        else:
-            yield from self._queue(target, forms, hops)
-
-    def _stored_by_shortlink(self, url: str) -> str | None:
-        post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")
-        return self._by_post_id.get(int(post_id)) if post_id.isdigit() else None
-
-    def _skip_dated(self, url: str, stamp: str | None) -> bool:
-        """A feed or sitemap entry older than `since`, or not updated since the archive last
-        saw the article, needs no request."""
-        when = _parse_stamp(stamp.strip()) if stamp else None
-        if when is None:
-            return False
-        if self.since is not None and when.date() < self.since:
-            return True
-        page = self._known(url) if self._shortcuts() else None
-        if page is not None and not page.gone and when <= page.last_seen:
-            self._count("articles/skipped_unchanged_by_date")
-            return True
-        return False
-
     def _count(self, key: str) -> None:
         if self.crawler.stats is not None:
             self.crawler.stats.inc_value(f"pvdn/{key}")
 
 
-def _parse_stamp(stamp: str) -> datetime | None:
+def _parse_stamp(stamp: str | None) -> datetime | None:
     """A feed's RFC 822 date or a sitemap's ISO date, as an aware datetime (UTC if the stamp
     carries no offset)."""
+    if not stamp or not stamp.strip():
+        return None
+    stamp = stamp.strip()
     try:
         parsed = datetime.fromisoformat(stamp.replace("Z", "+00:00"))
     except ValueError:
         try:
             parsed = parsedate_to_datetime(stamp)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, IndexError):
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _first_text(texts: list[str]) -> str | None:
+    return next((text.strip() for text in texts if text.strip()), None)
 
 
 def _archive_of(url: str) -> str:
@@ -400,3 +540,13 @@ def _archive_of(url: str) -> str:
 def _header(response: Response, name: str) -> str | None:
     value = response.headers.get(name)
     return value.decode("latin-1") if value else None
+
+
+def _charset(response: Response) -> str | None:
+    """The charset the HTTP Content-Type header declares, if any."""
+    content_type = _header(response, "Content-Type") or ""
+    for parameter in content_type.split(";")[1:]:
+        name, _, value = parameter.partition("=")
+        if name.strip().lower() == "charset" and value.strip():
+            return value.strip().strip("\"'")
+    return None

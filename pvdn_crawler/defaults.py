@@ -1,0 +1,44 @@
+"""Every `PVDN_` setting and its default, defined here once.
+
+The spider applies them at Scrapy's "default" priority (`PvdnSpider.update_settings`), so a
+project `settings.py`, `-s NAME=VALUE` or a Scrapyd job's settings override any of them, and
+components read them with plain `settings.getint(name)` and no second default.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+PVDN_SETTINGS: dict[str, Any] = {
+    # Contact address put into the User-Agent ("pvdn-archive/<version> (+<url>)") so the site
+    # owner can reach whoever runs the crawl: set it to your own page or mailbox.
+    "PVDN_CONTACT_URL": "https://github.com/pvdn-archive/pvdn-archive",
+    # The archive: an SQLAlchemy URL; None means the PVDN_DATABASE_URL environment variable,
+    # else sqlite:///pvdn.sqlite3.
+    "PVDN_DATABASE_URL": None,
+    # Changes per database transaction, and the longest a change waits for its batch (s).
+    "PVDN_COMMIT_EVERY": 50,
+    "PVDN_COMMIT_LATENCY": 2.0,
+    # Use what the archive knows (conditional requests, skipping pages not due, listing
+    # stops); `-a full=1` ignores it for one run.
+    "PVDN_INCREMENTAL": True,
+    # Revisits: articles published within this many days are checked every run; beyond that,
+    # each run re-checks this share of the archive (at least one page), stalest first.
+    "PVDN_RECENT_DAYS": 2.0,
+    "PVDN_RECHECK_SHARE": 0.01,
+    # Bounds on discovery, each counted when it bites: listing pages walked per archive,
+    # sitemap-index depth, article addresses never seen before requested per run.
+    "PVDN_MAX_LISTING_PAGES": 500,
+    "PVDN_MAX_SITEMAP_DEPTH": 3,
+    "PVDN_MAX_NEW_PER_RUN": 5000,
+    # Cleaning one page: slower than this (seconds) and it is recorded as a failure.
+    "PVDN_CLEAN_TIMEOUT": 30.0,
+    # The run's verdict: layout drift when more than this share of article pages fell back to
+    # the generic extractor, or lack a title, a body or a published date; too many errors
+    # when more requests than this failed.
+    "PVDN_MAX_GENERIC_SHARE": 0.3,
+    "PVDN_MAX_MISSING_SHARE": 0.1,
+    "PVDN_MAX_ERRORS": 25,
+    # Retry-After answers are waited out, at most this many seconds.
+    "PVDN_MAX_RETRY_AFTER": 120,
+}

@@ -1,0 +1,137 @@
+"""Batches of changes written in one transaction each, with nothing lost in silence.
+
+A crawl hands the archive what it learnt in batches (`ArchiveRepository.apply`), one
+transaction per batch. If the database refuses the batch because of one value (a constraint,
+a number it cannot hold), that one change must not cost the other forty-nine: the batch is
+rolled back and written again change by change, each in its own transaction, and the ones the
+database still refuses are kept in the `rejects` table with the reason, logged in one line and
+reported, so the run can say it lost something. A local fault (a full or read-only disk, a
+damaged file, a server gone) is nobody's value: it is raised as `StorageFaultError` at once,
+for the run to stop and name the cause.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from storage.errors import StorageFaultError
+from storage.faults import local_fault
+from storage.records import (
+    AliasRecord,
+    ArticleRecord,
+    Change,
+    GoneRecord,
+    NotModifiedRecord,
+    PageRecord,
+    RejectedChange,
+)
+from storage.repository import ArchiveRepository
+
+__all__ = ["BatchWriter", "WriteReport", "change_kind", "change_url"]
+
+logger = logging.getLogger(__name__)
+
+_KINDS: dict[type, str] = {
+    ArticleRecord: "article",
+    AliasRecord: "alias",
+    NotModifiedRecord: "not_modified",
+    GoneRecord: "gone",
+    PageRecord: "page",
+}
+
+
+def change_url(change: Change) -> str:
+    """The address a change is about."""
+    if isinstance(change, ArticleRecord):
+        return change.canonical_url
+    if isinstance(change, AliasRecord):
+        return change.alias_url
+    return change.url
+
+
+def change_kind(change: Change) -> str:
+    """A short name of the change's kind, for counts and rejects ("article", "alias", ...)."""
+    return _KINDS[type(change)]
+
+
+@dataclass
+class WriteReport:
+    """What one `write` did: an outcome per change, in order ("new", "alias", ...,
+    "rejected" for a change the database refused, None for a change about an unknown
+    article), and the refused changes with their reasons."""
+
+    outcomes: list[str | None] = field(default_factory=list)
+    rejected: list[RejectedChange] = field(default_factory=list)
+
+    @property
+    def counts(self) -> Counter[str]:
+        return Counter(outcome for outcome in self.outcomes if outcome is not None)
+
+
+class BatchWriter:
+    """Writes batches for one run (`run_id`, recorded on rejects) through `sessions`.
+
+    Not thread-safe: one writer thread calls it, as the crawl's archive component does.
+    """
+
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        run_id: int | None,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.sessions = sessions
+        self.run_id = run_id
+        self.clock = clock
+
+    def write(self, changes: Sequence[Change]) -> WriteReport:
+        """Store `changes`; refused ones are set aside. StorageFaultError on a local fault."""
+        report = WriteReport()
+        if changes:
+            report.outcomes = self._write(changes, self.clock(), report)
+        return report
+
+    def _write(
+        self, changes: Sequence[Change], seen_at: datetime, report: WriteReport
+    ) -> list[str | None]:
+        try:
+            with self.sessions.begin() as session:
+                return list(ArchiveRepository(session).apply(changes, seen_at))
+        except Exception as error:
+            _raise_if_local(error)
+            if len(changes) > 1:
+                return [self._write([change], seen_at, report)[0] for change in changes]
+            self._reject(changes[0], error, seen_at, report)
+            return ["rejected"]
+
+    def _reject(
+        self, change: Change, error: BaseException, at: datetime, report: WriteReport
+    ) -> None:
+        reason = _reason(error)
+        rejected = RejectedChange(change_url(change), change_kind(change), reason)
+        logger.error("archive refused %s %s: %s", rejected.kind, rejected.url, reason)
+        try:
+            with self.sessions.begin() as session:
+                ArchiveRepository(session).add_rejects([rejected], self.run_id, at)
+        except Exception as reject_error:
+            _raise_if_local(reject_error)
+            logger.error("could not keep the reject of %s either: %s", rejected.url, reject_error)
+        report.rejected.append(rejected)
+
+
+def _raise_if_local(error: BaseException) -> None:
+    cause = local_fault(error)
+    if cause is not None:
+        raise StorageFaultError(cause, _reason(error)) from error
+
+
+def _reason(error: BaseException) -> str:
+    """The error in one line: its type and the first line of its message."""
+    message = str(getattr(error, "orig", None) or error).strip().splitlines()
+    return f"{type(error).__name__}: {message[0] if message else ''}"[:500]
