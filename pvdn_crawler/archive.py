@@ -30,7 +30,7 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
 from scrapy.statscollectors import StatsCollector
 
-from pvdn_crawler.extensions import RunHealth
+from pvdn_crawler.extensions import RunHealth, Verdict
 from storage import (
     ArchiveBusyError,
     ArchiveError,
@@ -122,10 +122,15 @@ class CrawlArchive:
         self._archive = archive
         with archive.sessions.begin() as session:
             repository = ArchiveRepository(session)
-            # After a run that did not finish well, the archive may miss what lies behind
-            # known pages: the spider then still asks conditionally but walks everything.
+            # After a run that did not finish well, or stopped at a discovery bound, the
+            # archive may miss what lies behind known pages: the spider then reads every feed
+            # and sitemap whole and walks every listing.
             last = repository.last_run(spider=_spider_name(self.crawler))
-            trusted = last is not None and last["status"] == "ok"
+            trusted = (
+                last is not None
+                and last["status"] == "ok"
+                and not any(name.startswith("bounds_") for name in last["counts"])
+            )
             self.run_id = repository.start_run(_spider_name(self.crawler), _now())
             known = repository.known_pages() if self.incremental else {}
         self._writer = BatchWriter(archive.sessions, self.run_id)
@@ -136,19 +141,22 @@ class CrawlArchive:
         try:
             await self.flush()
             health = self.crawler.get_extension(RunHealth)
-            verdict = health.conclude(reason) if health is not None else reason
+            verdict = health.conclude(reason) if health is not None else Verdict(reason)
+            summary = health.summary if health is not None else None
             if self.run_id is not None and self._archive is not None:
                 counts = _counts(self.stats.get_stats())
-                await self._in_worker(lambda: self._finish(verdict, counts))
+                await self._in_worker(lambda: self._finish(verdict.name, counts, summary))
         finally:
             await self._in_worker(self._resources.close)
             self._worker.shutdown(wait=True)
 
-    def _finish(self, verdict: str, counts: dict[str, int]) -> None:
+    def _finish(self, status: str, counts: dict[str, int], summary: str | None) -> None:
         assert self._archive is not None and self.run_id is not None
         try:
             with self._archive.sessions.begin() as session:
-                ArchiveRepository(session).finish_run(self.run_id, _now(), verdict, counts)
+                ArchiveRepository(session).finish_run(
+                    self.run_id, _now(), status, counts, summary=summary
+                )
         except Exception as exc:  # the disk that failed the writes may fail this too
             logger.error("could not record the end of run %s: %s", self.run_id, exc)
 

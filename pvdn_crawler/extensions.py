@@ -109,40 +109,48 @@ class Limits:
     max_errors: int
 
 
-def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = None) -> str:
-    """The run's verdict with its cause where it has one, most serious first: the verdict's
-    name (a key of EXIT_STATUS), then the cause in parentheses."""
+@dataclass(frozen=True)
+class Verdict:
+    """A run's verdict: its name (a key of EXIT_STATUS) and, where it has one, its cause."""
+
+    name: str
+    cause: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.cause})" if self.cause else self.name
+
+    @property
+    def exit_status(self) -> int:
+        return EXIT_STATUS[self.name]
+
+
+def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = None) -> Verdict:
+    """The run's verdict, most serious first."""
     if reason == "archive_busy":
-        return "archive busy"
+        return Verdict("archive busy")
     if reason == "archive_unusable":
-        return "archive unusable"
+        return Verdict("archive unusable")
     if fault is not None or reason == "storage_failed":
-        return f"storage failure ({fault or 'unknown cause'})"
+        return Verdict("storage failure", fault or "unknown cause")
     if figures.responses == 0:
-        return "site unreachable"
+        return Verdict("site unreachable")
     if reason != "finished":
-        return "unfinished"
+        return Verdict("unfinished")
     if figures.rejected:
-        return f"records refused ({figures.rejected} kept in the rejects table)"
+        return Verdict("records refused", f"{figures.rejected} kept in the rejects table")
     if figures.refused >= _MIN_REFUSALS and figures.refused * 10 >= figures.responses:
-        return f"blocked by the site ({figures.refused} answers 401/403/429/451)"
+        return Verdict("blocked by the site", f"{figures.refused} answers 401/403/429/451")
     parsed = figures.articles_parsed
     if parsed and figures.generic / parsed > limits.max_generic_share:
-        return (
-            f"layout drift ({figures.generic} of {parsed} article pages on the generic extractor)"
-        )
+        share = f"{figures.generic} of {parsed} article pages on the generic extractor"
+        return Verdict("layout drift", share)
     for name in WATCHED_FIELDS:
         lacking = figures.missing[name]
         if lacking >= _MIN_MISSING and lacking / parsed > limits.max_missing_share:
-            return f"layout drift ({lacking} of {parsed} article pages without a {name})"
+            return Verdict("layout drift", f"{lacking} of {parsed} article pages without a {name}")
     if figures.failed > limits.max_errors:
-        return f"too many errors ({figures.failed} failed requests)"
-    return "ok"
-
-
-def exit_status(judged: str) -> int:
-    """The exit status of a verdict (its name before any cause in parentheses)."""
-    return EXIT_STATUS[judged.split(" (", 1)[0]]
+        return Verdict("too many errors", f"{figures.failed} failed requests")
+    return Verdict("ok")
 
 
 class RunHealth:
@@ -153,7 +161,8 @@ class RunHealth:
         self.stats = stats
         self.limits = limits
         self.started = time.monotonic()
-        self.verdict: str | None = None
+        self.verdict: Verdict | None = None
+        self.summary: str | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RunHealth:
@@ -171,12 +180,12 @@ class RunHealth:
     @property
     def exit_status(self) -> int | None:
         """The run's exit status once it was judged."""
-        return None if self.verdict is None else exit_status(self.verdict)
+        return None if self.verdict is None else self.verdict.exit_status
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()
 
-    def conclude(self, reason: str) -> str:
+    def conclude(self, reason: str) -> Verdict:
         """Judge the run (once), log its summary line, and return the verdict."""
         if self.verdict is not None:
             return self.verdict
@@ -189,6 +198,7 @@ class RunHealth:
         for name in ("new", "changed", "unchanged", "not_modified", "gone", "failed", "requests"):
             self.stats.set_value(f"pvdn/run/{name}", getattr(figures, name))
         self.stats.set_value("pvdn/run/duration_ms", round(figures.duration * 1000))
-        self.stats.set_value("pvdn/exit_status", exit_status(judged))
-        logger.log(logging.INFO if judged == "ok" else logging.ERROR, figures.line(judged))
+        self.stats.set_value("pvdn/exit_status", judged.exit_status)
+        self.summary = figures.line(str(judged))
+        logger.log(logging.INFO if judged.name == "ok" else logging.ERROR, self.summary)
         return judged

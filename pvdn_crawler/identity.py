@@ -19,6 +19,7 @@ from storage.records import AliasRecord, KnownPage
 
 __all__ = ["FetchedArticle", "Sighting", "UrlIdentity"]
 
+_MAX_HOPS = 5
 _MAX_ID_DIGITS = 19  # a 64-bit post id; longer digit strings are not one (and slow to parse)
 
 
@@ -70,12 +71,14 @@ class UrlIdentity:
     def sight(self, url: str) -> Sighting:
         """What an article-shaped link on the site is; remembers the form."""
         form = alias_form(url)
-        target = request_url(form)
-        target = self._moved.get(target, target)
+        target = self._resolve_moves(request_url(form))
         stored = self._stored.get(target) or self._stored_by_shortlink(target)
         if stored is not None:
             return Sighting(target, False, stored, aliases=self._new_aliases({form}, stored))
-        known = self.lookup(target) or self.lookup(form)
+        known = self.lookup(target)
+        if known is None:  # the form itself may be a stored alias of an article
+            by_form = self.lookup(form)
+            known = by_form if by_form is not None and by_form.is_article else None
         first = target not in self._forms
         self._forms[target].add(form)
         if known is not None and known.is_article:
@@ -133,6 +136,22 @@ class UrlIdentity:
         fresh = sorted(set(forms) - self._aliased - {canonical})
         self._aliased.update(fresh)
         return tuple(AliasRecord(alias_url=form, canonical_url=canonical) for form in fresh)
+
+    def _resolve_moves(self, target: str) -> str:
+        """Follow the redirects seen this run and the ones the archive remembers, a few hops
+        at most: a known redirect leads to its target, which may not be known yet (a run
+        killed between the two)."""
+        for _ in range(_MAX_HOPS):
+            moved = self._moved.get(target)
+            if moved is None:
+                known = self.known.get(target)
+                if known is None or known.kind != "redirect" or not known.target_url:
+                    break
+                moved = request_url(known.target_url)
+            if moved == target:
+                break
+            target = moved
+        return target
 
     def _unknown(self, forms: Iterable[str]) -> list[str]:
         return [form for form in forms if form not in self.known]

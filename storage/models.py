@@ -159,12 +159,22 @@ class StoryColumns:
     @staticmethod
     def story_from(row: Any) -> Story:
         """The `Story` of an ORM row or a Core row holding these columns."""
-        values = {name: getattr(row, name) for name in STORY_FIELDS}
-        values["blocks"] = tuple(dict(block) for block in values["blocks"])
-        values["categories"] = tuple(values["categories"])
+        columns = {name: getattr(row, name) for name in STORY_COLUMNS}
+        return Story(**StoryColumns.story_values_from(columns))
+
+    @staticmethod
+    def story_values_from(columns: dict[str, Any]) -> dict[str, Any]:
+        """`Story` field values from some or all of these columns (by name), dates with
+        their offsets when the offset columns are among them."""
+        values = {name: value for name, value in columns.items() if name in STORY_FIELDS}
+        if "blocks" in values:
+            values["blocks"] = tuple(dict(block) for block in values["blocks"])
+        if "categories" in values:
+            values["categories"] = tuple(values["categories"])
         for name in DATED_STORY_FIELDS:
-            values[name] = _with_offset(values[name], getattr(row, f"{name}_offset"))
-        return Story(**values)
+            if name in values:
+                values[name] = _with_offset(values[name], columns.get(f"{name}_offset"))
+        return values
 
 
 DATED_STORY_FIELDS = ("published", "modified")
@@ -304,7 +314,8 @@ class TeaserLink(Base):
 
 
 class CrawlRun(Base):
-    """One crawl: when it ran, how it ended, and its free-form integer counters."""
+    """One run (a crawl, a re-clean): when it ran, how it ended (`status`, the verdict's name;
+    `summary`, its summary line with the cause), and its free-form integer counters."""
 
     __tablename__ = "crawl_runs"
 
@@ -314,6 +325,7 @@ class CrawlRun(Base):
     status: Mapped[str]
     spider: Mapped[str]
     counts: Mapped[dict[str, Any]]
+    summary: Mapped[str | None]
 
 
 class Page(Base):

@@ -336,7 +336,8 @@ class StoredRevision:
 
 
 class RunSummary(TypedDict):
-    """A crawl run as `stats()` reports it; datetimes are UTC, finished_at None while running."""
+    """A run as `stats()` reports it; datetimes are UTC, finished_at None while running;
+    `summary` the run's summary line (None while running, or for runs before it was kept)."""
 
     id: int
     spider: str
@@ -344,6 +345,7 @@ class RunSummary(TypedDict):
     finished_at: datetime | None
     status: str
     counts: dict[str, int]
+    summary: str | None
 
 
 class ArchiveStats(TypedDict):

@@ -18,7 +18,7 @@ before the write, and that rule is what makes them exact.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import cache
 from typing import Any, Literal, TypeVar, cast
@@ -89,6 +89,9 @@ _IN_CHUNK = 500
 # What a changed article replaces: its story, and the page and URL the story came from. An
 # unchanged article keeps all of these, so the stored raw HTML always matches the stored story.
 _REPLACED_ON_CHANGE = (*STORY_COLUMNS, "post_id", "content_hash", "raw_html", "raw_url")
+# Story metadata a page may not state itself, and the columns holding it.
+_STICKY = ("published", "modified", "author", "categories")
+_STICKY_COLUMNS = (*_STICKY, "published_offset", "modified_offset")
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,7 @@ class _Stored:
     content_hash: str
     paywalled: bool
     last_revision: int
+    metadata: dict[str, Any]
 
 
 class ArchiveRepository:
@@ -334,9 +338,16 @@ class ArchiveRepository:
         return self._session.execute(statement).scalar_one()
 
     def finish_run(
-        self, run_id: int, finished_at: datetime, status: str, counts: Mapping[str, int]
+        self,
+        run_id: int,
+        finished_at: datetime,
+        status: str,
+        counts: Mapping[str, int],
+        *,
+        summary: str | None = None,
     ) -> None:
-        """Record how a run ended ("ok", "unfinished", ...) and its counters.
+        """Record how a run ended ("ok", "unfinished", ...), its counters and its summary
+        line (the verdict's cause included).
 
         Raises RunNotFoundError for an id `start_run` never returned, rather than silently
         recording nothing.
@@ -345,7 +356,7 @@ class ArchiveRepository:
         statement = (
             update(CrawlRun)
             .where(CrawlRun.id == run_id)
-            .values(finished_at=finished_at, status=status, counts=dict(counts))
+            .values(finished_at=finished_at, status=status, counts=dict(counts), summary=summary)
             .returning(CrawlRun.id)
             .execution_options(synchronize_session=False)
         )
@@ -531,6 +542,9 @@ class ArchiveRepository:
     ) -> list[SaveOutcome]:
         """Save records whose canonical URLs differ: one statement per table for the batch."""
         stored = self._stored_state([record.canonical_url for record in records])
+        records = [
+            _with_known_metadata(record, stored.get(record.canonical_url)) for record in records
+        ]
         hashes = []
         for record in records:
             content_hash = record.story.content_hash
@@ -595,6 +609,7 @@ class ArchiveRepository:
             .scalar_subquery()
         )
         found: dict[str, _Stored] = {}
+        metadata_columns = [getattr(Article, name) for name in _STICKY_COLUMNS]
         for chunk in _chunks(urls):
             statement = select(
                 Article.canonical_url,
@@ -602,11 +617,16 @@ class ArchiveRepository:
                 Article.content_hash,
                 Article.paywalled,
                 last_revision,
+                *metadata_columns,
             ).where(Article.canonical_url.in_(chunk))
-            for url, article_id, content_hash, paywalled, number in self._connection().execute(
-                statement
-            ):
-                found[url] = _Stored(article_id, content_hash, bool(paywalled), int(number))
+            for row in self._connection().execute(statement):
+                url, article_id, content_hash, paywalled, number = row[:5]
+                metadata = StoryColumns.story_values_from(
+                    dict(zip(_STICKY_COLUMNS, row[5:], strict=True))
+                )
+                found[url] = _Stored(
+                    article_id, content_hash, bool(paywalled), int(number), metadata
+                )
         return found
 
     def _article_ids(self, urls: Sequence[str]) -> dict[str, int]:
@@ -663,6 +683,25 @@ class ArchiveRepository:
     def _count(self, model: type[Base], *where: ColumnElement[bool]) -> int:
         """Row count of a table, optionally filtered."""
         return self._session.scalar(select(func.count()).select_from(model).where(*where)) or 0
+
+
+def _with_known_metadata(record: ArticleRecord, before: _Stored | None) -> ArticleRecord:
+    """The record with the metadata its page did not state filled from the stored story.
+
+    Dates, author and categories may come from a feed or sitemap entry rather than the page
+    (stock WordPress themes print no author or categories in machine-readable form); a feed
+    lists only the newest posts, so a later visit may not have them. Metadata once known is
+    therefore not forgotten because a later visit lacks its source, and a story is not a new
+    version for that reason.
+    """
+    if before is None:
+        return record
+    gaps = {
+        name: value
+        for name, value in before.metadata.items()
+        if value and not getattr(record.story, name)
+    }
+    return replace(record, story=replace(record.story, **gaps)) if gaps else record
 
 
 # ---- statements, built once per backend -----------------------------------------------------
@@ -892,4 +931,5 @@ def _run_summary(run: CrawlRun) -> RunSummary:
         finished_at=run.finished_at,
         status=run.status,
         counts={str(name): int(value) for name, value in run.counts.items()},
+        summary=run.summary,
     )

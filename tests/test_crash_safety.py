@@ -44,15 +44,16 @@ def _assert_consistent(database: Path) -> None:
     with sqlite3.connect(database) as db:
         assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
         assert db.execute("PRAGMA foreign_key_check").fetchall() == []
-        # Every article is whole: it has its revisions, and its latest revision is its content.
+        # Every article is whole: it has its revisions, and its latest revision is its content
+        # (a post page with no story has an empty body and says why).
         rows = db.execute(
-            "SELECT a.id, a.content_hash, a.body, r.content_hash, r.body FROM articles a"
-            " LEFT JOIN article_revisions r ON r.article_id = a.id AND r.number ="
+            "SELECT a.id, a.content_hash, a.body, a.empty_reason, r.content_hash, r.body"
+            " FROM articles a LEFT JOIN article_revisions r ON r.article_id = a.id AND r.number ="
             " (SELECT max(number) FROM article_revisions WHERE article_id = a.id)"
         ).fetchall()
-        for article_id, hash_, body, revision_hash, revision_body in rows:
+        for article_id, hash_, body, empty_reason, revision_hash, revision_body in rows:
             assert revision_hash == hash_, article_id
-            assert revision_body == body and body, article_id
+            assert revision_body == body and (body or empty_reason), article_id
         numbers = db.execute(
             "SELECT article_id, count(*), max(number) FROM article_revisions GROUP BY article_id"
         ).fetchall()

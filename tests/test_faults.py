@@ -310,7 +310,7 @@ def test_gone_articles_are_marked_not_deleted(tmp_path: Path) -> None:
         first = crawl(server, database)
         server.set("/gone-404/", status(404))
         server.set("/gone-410/", status(410))
-        second = crawl(server, database)
+        second = crawl(server, database, "PVDN_RECHECK_SHARE=1")
         origin = server.origin
     assert first.returncode == 0, first.stderr[-3000:]
     assert second.returncode == 0, second.stderr[-3000:]
@@ -382,7 +382,7 @@ def test_more_failures_than_allowed_exit_5(tmp_path: Path) -> None:
         origin = server.origin
     assert result.returncode == 5, result.stderr[-3000:]
     line = summary(result)
-    assert "pvdn run too many errors:" in line
+    assert "pvdn run too many errors (" in line
     assert figure(line, "failed") == 1
     assert figure(line, "new") == 1
     assert resets == 2

@@ -99,7 +99,8 @@ def test_changed_article_gets_a_revision_and_a_gone_one_is_marked(tmp_path: Path
             page[first_paragraph_end:]
         )  # fmt: skip
         mirror.status_of[gone_path] = 410
-        result = run_crawl(mirror.origin, database)
+        # Every known article is due for a re-check in this run (the revisit policy's share).
+        result = run_crawl(mirror.origin, database, "PVDN_RECHECK_SHARE=1")
     assert result.returncode == 0, result.stderr[-2000:]
     local = mirror.origin
     rows = query(

@@ -11,6 +11,7 @@ date offsets, rejected changes.
   INTEGER already holds 64).
 - `pages` holds addresses known not to be articles; `rejects` the changes the database
   refused, with their reason.
+- `crawl_runs` gains `summary`, the run's summary line (its verdict with the cause).
 
 Written by hand without importing the models, like the migrations before it.
 
@@ -54,6 +55,8 @@ def upgrade() -> None:
     with op.batch_alter_table("article_revisions") as batch:
         for column in _story_additions():
             batch.add_column(column)
+    with op.batch_alter_table("crawl_runs") as batch:
+        batch.add_column(sa.Column("summary", sa.Text(), nullable=True))
 
     op.create_table(
         "pages",
@@ -91,6 +94,8 @@ def downgrade() -> None:
     op.drop_table("rejects")
     op.drop_index("ix_pages_checked_at", table_name="pages")
     op.drop_table("pages")
+    with op.batch_alter_table("crawl_runs") as batch:
+        batch.drop_column("summary")
     with op.batch_alter_table("article_revisions") as batch:
         for column in reversed(_story_additions()):
             batch.drop_column(column.name)
