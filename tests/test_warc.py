@@ -490,6 +490,9 @@ def test_iter_captures_reads_every_capture_of_the_folder(tmp_path: Path) -> None
                                            captured_at=FETCHED))  # fmt: skip
     writer = RunWarcWriter(tmp_path, "b")
     still_open = writer.write_capture(_capture("http://127.0.0.1/b0/"))
+    # Recovery (another writer starting) leaves a file a live writer holds alone.
+    assert recover_folder(tmp_path) == []
+    assert (tmp_path / f"{still_open.filename}.open").is_file()
     assert [c.location for c in iter_captures(tmp_path)] == first
     with_open = list(iter_captures(tmp_path, include_open=True))
     assert [c.location for c in with_open] == [*first, still_open]

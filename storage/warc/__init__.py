@@ -31,9 +31,10 @@ Crash-safety contract
    written in full with one `write` to the operating system. A process killed at any moment
    therefore never leaves a returned location pointing past the data in the file.
 2. A kill can leave a torn last member in a `.open` file. `recover_folder` (run by
-   `RunWarcWriter` when it starts, under the crawl's writer lock) cuts every `.open` file
-   back to its last whole gzip member holding a whole record and renames it; afterwards
-   every file reads cleanly with warcio up to its end.
+   `RunWarcWriter` when it starts) cuts every `.open` file back to its last whole gzip
+   member holding a whole record and renames it; afterwards every file reads cleanly with
+   warcio up to its end. A live writer holds an exclusive `flock` on its `.open` file (the
+   kernel drops it when the process dies), and recovery leaves locked files alone.
 3. For a power cut, `RunWarcWriter.sync()` fsyncs the file and folder: commit the database
    rows that point at locations only after `sync()` returned (once per batch costs little;
    `fsync_each_write=True` syncs every record).

@@ -9,6 +9,7 @@ whole record is removed.
 
 from __future__ import annotations
 
+import fcntl
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,7 +17,7 @@ from pathlib import Path
 from storage.warc.members import scan_members
 from storage.warc.model import WarcError
 
-__all__ = ["OPEN_SUFFIX", "RecoveredFile", "fsync_folder", "recover_folder", "whole_length"]
+__all__ = ["OPEN_SUFFIX", "RecoveredFile", "fsync_folder", "recover_folder"]
 
 OPEN_SUFFIX = ".open"
 
@@ -41,37 +42,41 @@ def fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def whole_length(path: Path) -> tuple[int, int]:
-    """(number of whole records, bytes up to the end of the last one) of a `.warc.gz` file."""
-    records = 0
-    end = 0
-    with path.open("rb") as fh:
-        for member in scan_members(fh):
-            records += 1
-            end = member.end
-    return records, end
-
-
 def recover_folder(folder: Path) -> list[RecoveredFile]:
     """Cut every `*.warc.gz.open` file in `folder` back to its last whole record and give it
-    its final name. Run it while no writer has the folder open (the crawl's writer lock)."""
+    its final name.
+
+    A file a live writer still holds (it keeps an exclusive `flock` on it until the file is
+    finished or the process dies) is left alone, so recovery is safe to run at any time; the
+    crawl runs it when its writer starts."""
     results = []
     for path in sorted(folder.glob(f"*.warc.gz{OPEN_SUFFIX}")):
-        final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
-        records, end = whole_length(path)
-        size = path.stat().st_size
-        if records == 0:
-            path.unlink()
-        else:
-            with path.open("r+b") as fh:
-                if end < size:
-                    fh.truncate(end)
-                fh.flush()
-                os.fsync(fh.fileno())
-            if final.exists():
-                raise WarcError(f"cannot finish {path.name}: {final.name} already exists")
-            path.rename(final)
-        results.append(RecoveredFile(final.name, records, end, size - end, records == 0))
+        result = _recover_file(path)
+        if result is not None:
+            results.append(result)
     if results:
         fsync_folder(folder)
     return results
+
+
+def _recover_file(path: Path) -> RecoveredFile | None:
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    with path.open("r+b") as fh:
+        try:
+            fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return None  # a live writer is filling it
+        records, end = 0, 0
+        for member in scan_members(fh):
+            records, end = records + 1, member.end
+        size = os.fstat(fh.fileno()).st_size
+        if records:
+            if end < size:
+                fh.truncate(end)
+            os.fsync(fh.fileno())
+            if final.exists():
+                raise WarcError(f"cannot finish {path.name}: {final.name} already exists")
+            path.rename(final)
+        else:
+            path.unlink()
+    return RecoveredFile(final.name, records, end, size - end, records == 0)

@@ -6,6 +6,7 @@ its single storage worker thread, never from the reactor).
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 from datetime import UTC, datetime
@@ -37,6 +38,13 @@ def warc_file_name(run: str | int, created: datetime, sequence: int) -> str:
     """`pvdn-<run>-<UTC time the file was opened>-<sequence>.warc.gz`."""
     token = _RUN_UNSAFE.sub("-", str(run)).strip("-.")[:64] or "run"
     return f"pvdn-{token}-{created.astimezone(UTC):%Y%m%dT%H%M%SZ}-{sequence:05d}.warc.gz"
+
+
+def _same_file(path: Path, fd: int) -> bool:
+    try:
+        return os.path.samestat(path.stat(), os.fstat(fd))
+    except FileNotFoundError:
+        return False
 
 
 class RunWarcWriter:
@@ -197,11 +205,18 @@ class RunWarcWriter:
             final = self.folder / name
             if final.exists():
                 continue
+            opened = self.folder / f"{name}{OPEN_SUFFIX}"
             try:
-                fd = os.open(self.folder / f"{name}{OPEN_SUFFIX}", flags, 0o644)
+                fd = os.open(opened, flags, 0o644)
             except FileExistsError:
                 continue
-            break
+            # Held until the file is finished or the process dies (even by SIGKILL): recovery
+            # in another writer leaves a locked file alone. If that recovery got in between
+            # the open and the lock, it removed the empty file: start again with a new name.
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            if _same_file(opened, fd):
+                break
+            os.close(fd)
         else:
             raise WarcError(f"no free WARC file name for run {self.run!r} in {self.folder}")
         self._fd, self._name, self._size = fd, name, 0
