@@ -125,9 +125,12 @@ def _header_pairs(headers: HeaderList) -> tuple[list[tuple[str, str]], list[str]
     pairs = []
     notes = []
     for raw_name, raw_value in headers:
-        name = _BREAKS_NAME.sub("-", _latin1(raw_name).strip())[: MAX_HEADER_LINE // 2]
+        name = _BREAKS_NAME.sub("-", _latin1(raw_name).strip())
         if not name.strip("-"):
             continue
+        if len(name) > MAX_HEADER_LINE // 2:
+            notes.append(f"header name cut from {len(name)} to {MAX_HEADER_LINE // 2} bytes")
+            name = name[: MAX_HEADER_LINE // 2]
         value = _BREAKS_VALUE.sub(" ", _latin1(raw_value))
         room = MAX_HEADER_LINE - len(name) - 2
         if len(value) > room:
@@ -176,19 +179,18 @@ def target_uri(url: str) -> str:
     if not text.isascii():
         try:
             parts = urlsplit(text)
+            host = parts.hostname or ""
+            port = f":{parts.port}" if parts.port is not None else ""
         except ValueError as error:
             raise WarcError(f"not a URL: {text[:200]!r} ({error})") from error
-        host = parts.hostname or ""
         if host and not host.isascii():
             try:
                 ascii_host = host.encode("idna").decode("ascii")
             except UnicodeError:
                 ascii_host = quote(host, safe="")
             userinfo, at, _hostport = parts.netloc.rpartition("@")
-            port = f":{parts.port}" if parts.port is not None else ""
-            netloc = f"{userinfo}{at}{ascii_host}{port}"
-            scheme_end = len(parts.scheme) + 3 if parts.scheme else 2
-            text = text[:scheme_end] + netloc + text[scheme_end + len(parts.netloc) :]
+            # The first occurrence of the network location is the one after `scheme://`.
+            text = text.replace(parts.netloc, f"{userinfo}{at}{ascii_host}{port}", 1)
     uri = quote(text, safe=_URI_SAFE)
     if len(uri) > MAX_URI_LENGTH:
         raise WarcError(f"URL of {len(uri)} characters once encoded: {uri[:100]!r}")
