@@ -8,9 +8,11 @@ this environment in a subprocess on every file the tests write.
 from __future__ import annotations
 
 import base64
+import errno
 import gzip
 import hashlib
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -441,6 +443,34 @@ def test_torn_tails_are_cut_back_to_the_last_whole_record(tmp_path: Path) -> Non
     _check_and_index(files)
     kept = WarcLocation("in-last-request.warc.gz", last.offset, last.length)
     assert read_capture(folder, kept).target_uri == "http://127.0.0.1/2/"
+
+
+def test_a_failed_write_is_cut_off_so_the_next_record_follows_a_whole_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real_write = os.write
+
+    def disk_full(fd: int, data: bytes | memoryview) -> int:
+        real_write(fd, bytes(data[:100]))  # part of the record reaches the file
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    with RunWarcWriter(tmp_path, "full") as writer:
+        before = writer.write_capture(_capture("http://127.0.0.1/before/"))
+        path = tmp_path / f"{before.filename}.open"
+        size = path.stat().st_size
+        monkeypatch.setattr(os, "write", disk_full)
+        with pytest.raises(WarcError, match="No space left"):
+            writer.write_capture(_capture("http://127.0.0.1/lost/"))
+        monkeypatch.setattr(os, "write", real_write)
+        assert path.stat().st_size == size
+        after = writer.write_capture(_capture("http://127.0.0.1/after/"))
+    assert after.offset == size
+    assert read_capture(tmp_path, after).target_uri == "http://127.0.0.1/after/"
+    index = _check_and_index(_files(tmp_path))
+    assert [row.get("warc-target-uri") for row in index if row["warc-type"] == "response"] == [
+        "http://127.0.0.1/before/",
+        "http://127.0.0.1/after/",
+    ]
 
 
 def test_locations_that_do_not_hold_a_record_are_refused(tmp_path: Path) -> None:

@@ -213,7 +213,11 @@ class RunWarcWriter:
             # Held until the file is finished or the process dies (even by SIGKILL): recovery
             # in another writer leaves a locked file alone. If that recovery got in between
             # the open and the lock, it removed the empty file: start again with a new name.
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)  # that recovery holds it, and will remove it
+                continue
             if _same_file(opened, fd):
                 break
             os.close(fd)
@@ -225,7 +229,15 @@ class RunWarcWriter:
         self._warcinfo_id = new_record_id()
         description = self.description or f"pvdn-archive crawl run {self.run}"
         info = warcinfo_member(name, self._warcinfo_id, description, f"pvdn-{self.run}")
-        self._write_all(info)
+        try:
+            self._write_all(info)
+        except WarcError:
+            # No file may start without its warcinfo: drop it, the next write tries anew.
+            os.close(fd)
+            self._fd = None
+            self.files.pop()
+            opened.unlink(missing_ok=True)
+            raise
 
     def _append(self, first: bytes, following: bytes = b"") -> WarcLocation:
         offset = self._size
