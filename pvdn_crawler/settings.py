@@ -44,7 +44,11 @@ PVDN_MAX_ERRORS = 25
 # Faults (pvdn_crawler/middlewares.py): wait out Retry-After before a retry, at most
 # PVDN_MAX_RETRY_AFTER seconds; count requests given up on by cause (`failed_*` in the run's
 # counts), redirect loops, and feeds or sitemaps that are not well-formed XML.
+#
+# Scheme, host and port (pvdn_crawler/origin.py): OriginGuardMiddleware refuses every request
+# off the site's origin, redirects and meta refreshes included, first in the chain.
 DOWNLOADER_MIDDLEWARES = {
+    "pvdn_crawler.middlewares.OriginGuardMiddleware": 30,
     "pvdn_crawler.middlewares.FailureStatsMiddleware": 540,
     "pvdn_crawler.middlewares.RetryAfterMiddleware": 560,
     "pvdn_crawler.middlewares.RedirectLoopMiddleware": 650,
