@@ -6,6 +6,8 @@ exit status that the project's `crawl` command returns:
 
     0 ok · 1 the crawl did not finish · 2 another crawl holds the archive · 3 site unreachable
     4 layout drift (too many pages on the generic extractor) · 5 too many errors
+    6 blocked by robots.txt (it disallowed every request the crawl made)
+    7 robots.txt unreachable (no answer in time, or 5xx after retries: disallow-all)
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 
@@ -28,7 +32,11 @@ EXIT_STATUS = {
     "site unreachable": 3,
     "layout drift": 4,
     "too many errors": 5,
+    "blocked by robots.txt": 6,
+    "robots.txt unreachable": 7,
 }
+# Causes of an unreachable robots.txt that mean no connection to the site at all.
+_NO_CONNECTION = frozenset({"connection", "dns"})
 
 
 @dataclass(frozen=True)
@@ -46,6 +54,9 @@ class Figures:
     articles_parsed: int
     generic: int
     duration: float
+    answered: int = 0  # final answers to requests other than robots.txt
+    robots_forbidden: int = 0  # requests robots.txt did not allow
+    robots_unreachable: str = ""  # why a robots.txt could not be read, if one could not
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any], duration: float) -> Figures:
@@ -66,6 +77,13 @@ class Figures:
             articles_parsed=n("pvdn/pages/article"),
             generic=n("pvdn/extractor/generic"),
             duration=duration,
+            answered=n("pvdn/answered"),
+            robots_forbidden=n("pvdn/robots/forbidden"),
+            robots_unreachable=",".join(
+                sorted(
+                    k.rsplit("/", 1)[1] for k in stats if k.startswith("pvdn/robots/unreachable/")
+                )
+            ),
         )
 
     def line(self, verdict: str) -> str:
@@ -77,11 +95,19 @@ class Figures:
 
 
 def verdict(reason: str, figures: Figures, max_generic_share: float, max_errors: int) -> str:
-    """The run's verdict, most serious first."""
+    """The run's verdict, most serious first. robots.txt comes before the rest when nothing
+    but robots.txt answered: that is why nothing else did (a robots.txt that could not even be
+    connected to is the site being unreachable)."""
     if reason == "archive_busy":
         return "archive busy"
+    if figures.robots_unreachable and figures.answered == 0:
+        no_connection = set(figures.robots_unreachable.split(",")) <= _NO_CONNECTION
+        if not (no_connection and figures.responses == 0):
+            return "robots.txt unreachable"
     if figures.responses == 0:
         return "site unreachable"
+    if figures.robots_forbidden and figures.answered == 0:
+        return "blocked by robots.txt"
     if reason != "finished":
         return "unfinished"
     if figures.articles_parsed and figures.generic / figures.articles_parsed > max_generic_share:
@@ -112,10 +138,19 @@ class RunHealth:
         )
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
         return extension
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()
+
+    def response_received(self, response: Response) -> None:
+        """Counts the final answers (after retries and redirects) to anything but robots.txt,
+        which tell a run robots.txt blocked from one that reached the site."""
+        request = response.request
+        path = urlparse_cached(request).path if request is not None else ""
+        if path != "/robots.txt":
+            self.stats.inc_value("pvdn/answered")
 
     def spider_closed(self, reason: str) -> None:
         figures = Figures.from_stats(self.stats.get_stats(), time.monotonic() - self.started)

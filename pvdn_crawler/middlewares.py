@@ -33,6 +33,9 @@ from pvdn_crawler.urls import PageKind, page_kind, request_url
 logger = logging.getLogger(__name__)
 
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
+# Set on the robots.txt requests of pvdn_crawler.robots: their failures are the robots.txt's
+# verdict (`pvdn/robots/unreachable/...`), not failed requests of the crawl.
+ROBOTS_META = "pvdn_robots"
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -209,7 +212,7 @@ class RetryAfterMiddleware:
         return response
 
 
-def _failure_kind(exception: BaseException) -> str:
+def failure_kind(exception: BaseException) -> str:
     """What a download failure was, from the exception's class names (Scrapy's own since
     2.18, Twisted's before): timeout, data_loss, too_large, dns, connection or other."""
     names = {cls.__name__ for cls in type(exception).__mro__}
@@ -245,18 +248,21 @@ class FailureStatsMiddleware(_CountsInStats):
 
     Priority 540: below RetryMiddleware (550), so a failure it retries never gets here (it
     answers with the retry request); only the last attempt does. Requests ignored on purpose
-    (robots.txt, another origin) are not failures.
+    (robots.txt, another origin) are not failures, nor are the robots.txt fetches (their
+    outcome is the robots.txt verdict).
     """
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(ROBOTS_META):
+            return response
         if response.status >= 500 or response.status == 429:
             self.stats.inc_value(f"pvdn/failed/http_{response.status}")
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if isinstance(exception, IgnoreRequest):
+        if isinstance(exception, IgnoreRequest) or request.meta.get(ROBOTS_META):
             return
-        kind = _failure_kind(exception)
+        kind = failure_kind(exception)
         self.stats.inc_value(f"pvdn/failed/{kind}")
         logger.warning("gave up on %s: %s (%s)", request.url, kind, type(exception).__name__)
 

@@ -47,14 +47,22 @@ PVDN_MAX_ERRORS = 25
 #
 # Scheme, host and port (pvdn_crawler/origin.py): OriginGuardMiddleware refuses every request
 # off the site's origin, redirects and meta refreshes included, first in the chain.
+# robots.txt (pvdn_crawler/robots.py) replaces Scrapy's RobotsTxtMiddleware, which lets all
+# but one of the requests that wait for robots.txt through and reads an unreachable
+# robots.txt as allow-all: here every request waits for the same rules, and a robots.txt
+# that does not answer within PVDN_ROBOTS_TIMEOUT seconds, or keeps answering 5xx, disallows
+# everything (RFC 9309).
 DOWNLOADER_MIDDLEWARES = {
     "pvdn_crawler.middlewares.OriginGuardMiddleware": 30,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "pvdn_crawler.robots.RobotsMiddleware": 100,
     "pvdn_crawler.middlewares.FailureStatsMiddleware": 540,
     "pvdn_crawler.middlewares.RetryAfterMiddleware": 560,
     "pvdn_crawler.middlewares.RedirectLoopMiddleware": 650,
 }
 SPIDER_MIDDLEWARES = {"pvdn_crawler.middlewares.MalformedXmlMiddleware": 60}
 PVDN_MAX_RETRY_AFTER = 120
+PVDN_ROBOTS_TIMEOUT = 10
 # An article page is ~100 KB; anything near these sizes is not one.
 DOWNLOAD_MAXSIZE = 8 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 2 * 1024 * 1024
