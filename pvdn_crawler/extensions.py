@@ -106,8 +106,8 @@ def verdict(reason: str, figures: Figures, max_generic_share: float, max_errors:
             return "robots.txt unreachable"
     if figures.responses == 0:
         return "site unreachable"
-    if figures.robots_forbidden and figures.answered == 0:
-        return "blocked by robots.txt"
+    if figures.robots_forbidden and figures.answered == 0 and figures.failed == 0:
+        return "blocked by robots.txt"  # nothing else was even tried
     if reason != "finished":
         return "unfinished"
     if figures.articles_parsed and figures.generic / figures.articles_parsed > max_generic_share:

@@ -532,6 +532,8 @@ def _figures(**changes: Any) -> Figures:
         (_figures(robots_unreachable="timeout", responses=9, answered=8), "ok"),
         (_figures(robots_forbidden=4, responses=2), "blocked by robots.txt"),
         (_figures(robots_forbidden=2, responses=20, answered=18), "ok"),
+        # What robots.txt allowed failed: not robots.txt's doing.
+        (_figures(robots_forbidden=2, responses=1, failed=1), "ok"),
         (_figures(responses=0), "site unreachable"),
     ],
 )
