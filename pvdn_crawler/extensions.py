@@ -161,4 +161,7 @@ class RunHealth:
         for name in ("new", "changed", "unchanged", "not_modified", "gone", "failed", "requests"):
             self.stats.set_value(f"pvdn/run/{name}", getattr(figures, name))
         self.stats.set_value("pvdn/run/duration_ms", round(figures.duration * 1000))
-        logger.log(logging.INFO if judged == "ok" else logging.ERROR, figures.line(judged))
+        label = judged
+        if judged == "robots.txt unreachable":  # the summary names the cause: timeout, http_503…
+            label = f"{judged} ({figures.robots_unreachable})"
+        logger.log(logging.INFO if judged == "ok" else logging.ERROR, figures.line(label))

@@ -318,7 +318,7 @@ def test_a_robots_txt_redirected_to_another_port_blocks_the_crawl(runs: dict[str
     assert run.untouched()
     assert {hit.path for hit in run.server.hits} == {"/robots.txt"}
     assert run.result.returncode == 7, run.result.stderr[-3000:]
-    assert "pvdn run robots.txt unreachable:" in run.line
+    assert "pvdn run robots.txt unreachable (redirect):" in run.line
     assert run.status() == "robots.txt unreachable"
 
 
@@ -382,7 +382,7 @@ def test_a_robots_txt_that_never_answers_stops_the_run_at_once(runs: dict[str, R
     run = runs["robots_never_answers"]
     assert [hit.path for hit in run.server.hits] == ["/robots.txt"]
     assert run.result.returncode == 7, run.result.stderr[-3000:]
-    assert "pvdn run robots.txt unreachable:" in run.line
+    assert "pvdn run robots.txt unreachable (timeout):" in run.line
     # It gave up after its own timeout, not after the server's wait (nor DOWNLOAD_TIMEOUT
     # times the retries).
     assert run.figure("duration") < NEVER / 4
@@ -393,7 +393,7 @@ def test_a_robots_txt_answering_500_is_disallow_all(runs: dict[str, Run]) -> Non
     run = runs["robots_500"]
     assert [hit.path for hit in run.server.hits] == ["/robots.txt"] * (1 + RETRIES)
     assert run.result.returncode == 7, run.result.stderr[-3000:]
-    assert "pvdn run robots.txt unreachable:" in run.line
+    assert "pvdn run robots.txt unreachable (http_500):" in run.line
     assert run.counts()["robots_unreachable_http_500"] == 1
 
 
