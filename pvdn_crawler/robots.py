@@ -7,16 +7,18 @@ This replaces Scrapy's RobotsTxtMiddleware (disabled in `settings.py`) for two r
   `maybe_deferred_to_future`, and Twisted's `Deferred.asFuture` consumes the Deferred's
   result, so every later waiter gets None, which the middleware reads as "no robots.txt,
   allow". The crawl's start requests (the feeds, `/headlines/`, the login page) all wait
-  together, so all but one went out whatever robots.txt said. The refactor that introduced it
-  is scrapy/scrapy#6802. Here each waiting request gets its own Deferred, fired with the same
-  rules.
+  together, so all but one went out whatever robots.txt said. The shared await came with the
+  middleware's move to `async def` (scrapy/scrapy#6802; before it, each waiter got a Deferred
+  of its own). Here, again, each waiting request gets its own Deferred, all fired with the
+  same rules.
 - Scrapy reads any robots.txt it could not fetch as allow-all, and waits for it as long as
   any download (DOWNLOAD_TIMEOUT and retries: minutes). RFC 9309 says otherwise, and so does
   this middleware:
 
   * 2xx: the file's rules (ROBOTSTXT_PARSER, Protego by default). `/robots.txt` itself is
     always allowed, as the RFC says.
-  * 4xx other than 429 ("unavailable", RFC 9309 2.3.1.3): no rules, everything allowed.
+  * 4xx other than 429 ("unavailable", RFC 9309 2.3.1.3): no rules, everything allowed. A
+    429 says "not now", nothing about the file: it is treated like a 5xx.
   * 5xx or 429 after RETRY_TIMES retries, no answer within `PVDN_ROBOTS_TIMEOUT` seconds (all
     attempts together, default 10), a connection that fails on every attempt, or a redirect
     away from the site or more than five deep (2.3.1.2) ("unreachable", 2.3.1.4): everything
