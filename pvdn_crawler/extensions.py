@@ -5,8 +5,10 @@ page fell back to the generic extractor (a redesign). This extension turns the r
 into a verdict and an exit status that the project's `crawl` command returns:
 
     0 ok · 1 the crawl did not finish · 2 another crawl holds the archive · 3 site unreachable
-    4 layout drift · 5 too many errors · 6 storage failure (disk, database) · 7 archive
-    unusable · 8 blocked by the site · 10 records refused by the database
+    4 layout drift · 5 too many errors · 6 blocked by robots.txt (it disallowed every request
+    the crawl made) · 7 robots.txt unreachable (no answer in time, or 5xx after retries:
+    disallow-all) · 8 blocked by the site (401/403/429/451 answers) · 9 storage failure (disk,
+    database) · 10 archive unusable · 11 records refused by the database
 
 The archive component asks for the verdict (`conclude`) when the spider closes and records
 the run with it; nothing is passed through the stats.
@@ -21,7 +23,9 @@ from typing import Any
 
 from scrapy import signals
 from scrapy.crawler import Crawler
+from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
+from scrapy.utils.httpobj import urlparse_cached
 
 logger = logging.getLogger(__name__)
 
@@ -32,11 +36,15 @@ EXIT_STATUS = {
     "site unreachable": 3,
     "layout drift": 4,
     "too many errors": 5,
-    "storage failure": 6,
-    "archive unusable": 7,
+    "blocked by robots.txt": 6,
+    "robots.txt unreachable": 7,
     "blocked by the site": 8,
-    "records refused": 10,
+    "storage failure": 9,
+    "archive unusable": 10,
+    "records refused": 11,
 }
+# Causes of an unreachable robots.txt that mean no connection to the site at all.
+_NO_CONNECTION = frozenset({"connection", "dns"})
 # Answers that say the site refuses this client, rather than that a page is missing.
 _REFUSALS = ("http_401", "http_403", "http_429", "http_451")
 # Article fields whose absence on more than PVDN_MAX_MISSING_SHARE of a run's article pages
@@ -66,6 +74,9 @@ class Figures:
     generic: int
     missing: dict[str, int]
     duration: float
+    answered: int = 0  # final answers to requests other than robots.txt
+    robots_forbidden: int = 0  # requests robots.txt did not allow
+    robots_unreachable: str = ""  # why a robots.txt could not be read, if one could not
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any], duration: float) -> Figures:
@@ -89,6 +100,13 @@ class Figures:
             generic=n("pvdn/extractor/generic"),
             missing={name: n(f"pvdn/articles/without_{name}") for name in WATCHED_FIELDS},
             duration=duration,
+            answered=n("pvdn/answered"),
+            robots_forbidden=n("pvdn/robots/forbidden"),
+            robots_unreachable=",".join(
+                sorted(
+                    k.rsplit("/", 1)[1] for k in stats if k.startswith("pvdn/robots/unreachable/")
+                )
+            ),
         )
 
     def line(self, verdict: str) -> str:
@@ -125,15 +143,23 @@ class Verdict:
 
 
 def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = None) -> Verdict:
-    """The run's verdict, most serious first."""
+    """The run's verdict, most serious first. robots.txt comes before the site's answers when
+    nothing but robots.txt answered: that is why nothing else did (a robots.txt that could not
+    even be connected to is the site being unreachable)."""
     if reason == "archive_busy":
         return Verdict("archive busy")
     if reason == "archive_unusable":
         return Verdict("archive unusable")
     if fault is not None or reason == "storage_failed":
         return Verdict("storage failure", fault or "unknown cause")
+    if figures.robots_unreachable and figures.answered == 0:
+        no_connection = set(figures.robots_unreachable.split(",")) <= _NO_CONNECTION
+        if not (no_connection and figures.responses == 0):
+            return Verdict("robots.txt unreachable", figures.robots_unreachable)
     if figures.responses == 0:
         return Verdict("site unreachable")
+    if figures.robots_forbidden and figures.answered == 0 and figures.failed == 0:
+        return Verdict("blocked by robots.txt")  # nothing else was even tried
     if reason != "finished":
         return Verdict("unfinished")
     if figures.rejected:
@@ -175,6 +201,7 @@ class RunHealth:
         )
         extension = cls(crawler.stats, limits)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
         return extension
 
     @property
@@ -184,6 +211,14 @@ class RunHealth:
 
     def spider_opened(self) -> None:
         self.started = time.monotonic()
+
+    def response_received(self, response: Response) -> None:
+        """Counts the final answers (after retries and redirects) to anything but robots.txt,
+        which tell a run robots.txt blocked from one that reached the site."""
+        request = response.request
+        path = urlparse_cached(request).path if request is not None else ""
+        if path != "/robots.txt":
+            self.stats.inc_value("pvdn/answered")
 
     def conclude(self, reason: str) -> Verdict:
         """Judge the run (once), log its summary line, and return the verdict."""

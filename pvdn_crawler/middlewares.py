@@ -1,11 +1,13 @@
 """Middlewares for the faults a site throws at a crawl: rate limits, requests that fail for
-good, redirect loops and broken feeds or sitemaps.
+good, redirects away from the site, redirect loops and broken feeds or sitemaps.
 
 Scrapy already retries 5xx answers and dropped connections (RetryMiddleware), refuses bodies
 that end early (DOWNLOAD_FAIL_ON_DATALOSS) or exceed DOWNLOAD_MAXSIZE, and drops requests to
-other hosts. What it does not do is wait as long as a 429 or 503 asks (`Retry-After`), nor
-say in the run's own counts why requests failed; these components add that. Every figure
-goes into a `pvdn/` stat, so it lands in `crawl_runs.counts` with the rest of the run.
+other hosts. What it does not do is keep to the site's port and scheme (its offsite check
+compares host names only, scrapy/scrapy#50), wait as long as a 429 or 503 asks
+(`Retry-After`), nor say in the run's own counts why requests failed; these components add
+that. Every figure goes into a `pvdn/` stat, so it lands in `crawl_runs.counts` with the rest
+of the run.
 
 Enabled in `settings.py` (`DOWNLOADER_MIDDLEWARES`, `SPIDER_MIDDLEWARES`); the priorities
 matter and are explained on each class.
@@ -37,6 +39,7 @@ from twisted.internet import defer, error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from twisted.web.http import _DataLoss
 
+from pvdn_crawler.origin import SiteOrigin, site_origin, without_credentials
 from pvdn_crawler.urls import PageKind, page_kind, request_url
 
 logger = logging.getLogger(__name__)
@@ -45,6 +48,9 @@ _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Answers by which a site refuses this client (a WAF, a login wall, a rate limit, a legal
 # block), as opposed to a page that is missing: each is a failed request.
 _REFUSED = frozenset({401, 403, 407, 429, 451})
+# Set on the robots.txt requests of pvdn_crawler.robots: their failures are the robots.txt's
+# verdict (`pvdn/robots/unreachable/...`), not failed requests of the crawl.
+ROBOTS_META = "pvdn_robots"
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -74,6 +80,82 @@ class _CountsInStats:
     def from_crawler(cls, crawler: Crawler) -> Self:
         assert crawler.stats is not None
         return cls(crawler.stats)
+
+
+class OriginGuardMiddleware(_CountsInStats):
+    """Refuses every request off the site's origin before anything is sent: another port of
+    the same host, the other scheme, another host, an address with credentials in it (see
+    `pvdn_crawler.origin`; the origin is the spider's `base_url`). Each refusal is one log
+    line and a `pvdn/refused/<why>` count (scheme, host, port, credentials, or no_origin when
+    the base URL has none); it is an IgnoreRequest, which no component counts as a failed
+    request.
+
+    Priority 30: the first downloader middleware, so it sees every request that would reach
+    the network: the spider's, the ones RedirectMiddleware and MetaRefreshMiddleware make
+    from an answer (they go through the whole chain again), the robots.txt requests and the
+    login's, which bypass the scheduler (`engine.download_async` runs the same chain), and it
+    refuses them before the robots.txt check (which would fetch the other port's robots.txt
+    first) or anything else acts on them. Scrapy's OffsiteMiddleware still drops requests to
+    other hosts as they are scheduled (counted as `offsite/filtered`, outside `pvdn/`); what
+    reaches this one on another host came past the scheduler.
+
+    A plain-http link to the https site is not refused but upgraded (`pvdn/origin/upgraded`):
+    the request is sent again as https. A redirect to plain http is refused.
+    """
+
+    def __init__(self, stats: StatsCollector, crawler: Crawler) -> None:
+        super().__init__(stats)
+        self.crawler = crawler
+        self._read = False
+        self._enforced = True
+        self._site: SiteOrigin | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        assert crawler.stats is not None
+        return cls(crawler.stats, crawler)
+
+    def process_request(self, request: Request) -> Request | None:
+        if not self._read:
+            self._read_origin()
+        if not self._enforced:
+            return None
+        site = self._site
+        why = "no_origin" if site is None else site.refusal(request.url)
+        if why is None:
+            return None
+        if site is not None and not request.meta.get("redirect_urls"):
+            upgraded = site.upgraded(request.url)
+            if upgraded is not None:
+                self.stats.inc_value("pvdn/origin/upgraded")
+                return request.replace(url=upgraded)
+        self.stats.inc_value(f"pvdn/refused/{why}")
+        logger.warning(
+            "refused %s %s: not on the site's origin %s (%s)",
+            request.method,
+            without_credentials(request.url),
+            site or "(none)",
+            why,
+        )
+        raise IgnoreRequest(f"not on the site's origin ({why})")
+
+    def _read_origin(self) -> None:
+        """The origin is the spider's `base_url`, read at the first request (the spider is
+        open by then). A spider without one has no origin to keep to: nothing is enforced. A
+        base URL without an http(s) origin leaves `_site` None: every request is refused."""
+        spider = self.crawler.spider
+        if spider is None:
+            return  # not read yet: refused, as with no origin
+        self._read = True
+        base_url = getattr(spider, "base_url", None)
+        if not isinstance(base_url, str):
+            self._enforced = False
+            logger.warning("the spider has no base_url: requests are not kept to one origin")
+            return
+        try:
+            self._site = site_origin(base_url)
+        except ValueError:
+            self._site = None
 
 
 class RetryAfterMiddleware:
@@ -108,7 +190,7 @@ class RetryAfterMiddleware:
         assert crawler.stats is not None
         return cls(
             crawler.stats,
-            max_wait=max(0.0, settings.getfloat("PVDN_MAX_RETRY_AFTER", 120.0)),
+            max_wait=max(0.0, settings.getfloat("PVDN_MAX_RETRY_AFTER")),
             retry_codes=frozenset(int(code) for code in settings.getlist("RETRY_HTTP_CODES")),
             max_retry_times=settings.getint("RETRY_TIMES"),
         )
@@ -170,7 +252,7 @@ _FAILURE_KINDS: tuple[tuple[tuple[type[BaseException], ...], str], ...] = (
 )
 
 
-def _failure_kind(exception: BaseException) -> str:
+def failure_kind(exception: BaseException) -> str:
     """What a download failure was: timeout, data_loss, too_large, dns, connection or other."""
     for types, kind in _FAILURE_KINDS:
         if isinstance(exception, types):
@@ -186,18 +268,21 @@ class FailureStatsMiddleware(_CountsInStats):
 
     Priority 540: below RetryMiddleware (550), so a failure it retries never gets here (it
     answers with the retry request); only the last attempt does. Requests ignored on purpose
-    (robots.txt, other hosts) are not failures.
+    (robots.txt, another origin) are not failures, nor are the robots.txt fetches (their
+    outcome is the robots.txt verdict).
     """
 
     def process_response(self, request: Request, response: Response) -> Response:
+        if request.meta.get(ROBOTS_META):
+            return response
         if response.status >= 500 or response.status in _REFUSED:
             self.stats.inc_value(f"pvdn/failed/http_{response.status}")
         return response
 
     def process_exception(self, request: Request, exception: Exception) -> None:
-        if isinstance(exception, IgnoreRequest):
+        if isinstance(exception, IgnoreRequest) or request.meta.get(ROBOTS_META):
             return
-        kind = _failure_kind(exception)
+        kind = failure_kind(exception)
         self.stats.inc_value(f"pvdn/failed/{kind}")
         logger.warning("gave up on %s: %s (%s)", request.url, kind, type(exception).__name__)
 

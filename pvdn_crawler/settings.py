@@ -35,7 +35,18 @@ COMMANDS_MODULE = "pvdn_crawler.commands"
 # Faults (pvdn_crawler/middlewares.py): wait out Retry-After before a retry, at most
 # PVDN_MAX_RETRY_AFTER seconds; count requests given up on by cause (`failed_*` in the run's
 # counts), redirect loops, and feeds or sitemaps that are not well-formed XML.
+#
+# Scheme, host and port (pvdn_crawler/origin.py): OriginGuardMiddleware refuses every request
+# off the site's origin, redirects and meta refreshes included, first in the chain.
+# robots.txt (pvdn_crawler/robots.py) replaces Scrapy's RobotsTxtMiddleware, which lets all
+# but one of the requests that wait for robots.txt through and reads an unreachable
+# robots.txt as allow-all: here every request waits for the same rules, and a robots.txt
+# that does not answer within PVDN_ROBOTS_TIMEOUT seconds, or keeps answering 5xx, disallows
+# everything (RFC 9309).
 DOWNLOADER_MIDDLEWARES = {
+    "pvdn_crawler.middlewares.OriginGuardMiddleware": 30,
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "pvdn_crawler.robots.RobotsMiddleware": 100,
     "pvdn_crawler.middlewares.FailureStatsMiddleware": 540,
     "pvdn_crawler.middlewares.RetryAfterMiddleware": 560,
     "pvdn_crawler.middlewares.RedirectLoopMiddleware": 650,

@@ -10,6 +10,11 @@ out of the HTTP cache (which would store request bodies); Scrapy's request loggi
 method and URL, never the body. The session then rides in CookiesMiddleware's jar; its cookies
 are logged only with COOKIES_DEBUG on, and WordPress's login cookie holds the username and a
 token, never the password.
+
+The POST goes only to the origin (scheme, host and port, no alias) that served the form, and
+only if the form's GET reached it without a redirect to another origin; anything else is a
+failed login, counted as such, and the crawl goes on anonymously. OriginGuardMiddleware
+(`pvdn_crawler.middlewares`) refuses requests off the site as well, these included.
 """
 
 from __future__ import annotations
@@ -24,6 +29,8 @@ from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Response, TextResponse
+
+from pvdn_crawler.origin import Origin, origin_of, same_origin
 
 USER_VARIABLE = "PVDN_SUBSCRIBER_USER"
 PASSWORD_VARIABLE = "PVDN_SUBSCRIBER_PASSWORD"
@@ -89,15 +96,17 @@ def login_form_request(page: Response, credentials: Credentials) -> FormRequest:
         raise LoginFailedError(f"no login form at {page.url} (HTTP {page.status})")
     form = forms[0]
     action = page.urljoin(form.attrib.get("action") or page.url)
-    # The password goes in a POST body to the page's own site only, never into a URL (a GET
-    # form would put it there, and URLs are logged) and never over a downgraded scheme.
+    # The password goes in a POST body, never into a URL (a GET form would put it there, and
+    # URLs are logged), and only to the origin that served the form: same scheme, host and
+    # port, reached without a redirect to another origin on the way.
     if form.attrib.get("method", "get").lower() != "post":
         raise LoginFailedError("the login form does not POST; not sending the password")
-    target, origin = urlsplit(action), urlsplit(page.url)
-    downgraded = origin.scheme == "https" and target.scheme != "https"
-    if target.hostname != origin.hostname or downgraded:
+    served_from = login_page_origin(page)
+    if not same_origin(action, page.url):
+        target = origin_of(action)
+        where = str(target) if target is not None else "an address with no usable origin"
         raise LoginFailedError(
-            f"the login form posts to {target.scheme}://{target.netloc}; not sending the password"
+            f"the login form at {served_from} posts to {where}; not sending the password"
         )
     inputs = form.xpath(".//input[@name]")
     clicked = next((i for i in inputs if i.attrib.get("type", "").lower() == "submit"), None)
@@ -115,6 +124,22 @@ def login_form_request(page: Response, credentials: Credentials) -> FormRequest:
         "handle_httpstatus_list": _REDIRECTS,
     }
     return FormRequest(action, formdata=fields, meta=meta, dont_filter=True)
+
+
+def login_page_origin(page: Response) -> Origin:
+    """The origin that served the login form, if it is the one the GET was sent to: a form
+    reached through a redirect to another origin (another port, the other scheme, even the
+    site's `www.` alias) raises LoginFailedError."""
+    request = page.request
+    chain = [*(request.meta.get("redirect_urls", []) if request is not None else []), page.url]
+    origins = {origin_of(url) for url in chain}
+    served_from = origin_of(page.url)
+    if served_from is None or len(origins) != 1:
+        hops = " -> ".join(str(o) if o is not None else "?" for o in map(origin_of, chain))
+        raise LoginFailedError(
+            f"the login page was redirected to another origin ({hops}); not sending the password"
+        )
+    return served_from
 
 
 def check_login(answer: Response) -> None:

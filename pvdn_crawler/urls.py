@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import re
 from enum import Enum
-from urllib.parse import SplitResult, parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from pvdn_crawler.origin import site_origin
 
 PRODUCTION_ORIGIN = "https://www.vallartadaily.com"
 
@@ -114,17 +116,11 @@ def rebase(url: str, base_url: str) -> str:
 
 
 def same_site(url: str, base_url: str) -> bool:
-    """On the crawled host and port (the bare host counts as the www host)."""
-    target, base = urlsplit(url), urlsplit(base_url)
-    return (target.hostname or "").removeprefix("www.") == (base.hostname or "").removeprefix(
-        "www."
-    ) and _port(target) == _port(base)
-
-
-def _port(parts: SplitResult) -> int | None:
-    """An explicit, non-default port (http and https links to the site are the same site)."""
+    """On the crawled site: the base URL's scheme, host (or its `www.` alias) and port, or a
+    plain-http link the crawl upgrades to the https site (see `pvdn_crawler.origin`). An
+    address with credentials in it is never the site."""
     try:
-        port = parts.port
+        site = site_origin(base_url)
     except ValueError:
-        return -1
-    return None if port in (None, 80, 443) else port
+        return False
+    return site.admits(url) or site.upgraded(url) is not None

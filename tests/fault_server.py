@@ -11,23 +11,38 @@ the site's defaults: `/robots.txt`, `/feed/` and the category feed (RSS linking 
 Text bodies (HTML, XML, plain text) and `Location` headers have the production origin rewritten
 to the server's own, so a fixture page's links, canonical URL and teasers point back here and a
 crawl with `-a base_url=<origin>` never leaves 127.0.0.1. Every request is logged (`hits`) with
-its arrival time (`time.monotonic()`), path, headers and what was answered.
+its arrival time (`time.monotonic()`), method, path, headers, body and what was answered, and
+every TCP connection is counted (`connections`), so a connection that carried no request the
+server could read (a TLS handshake on a plain port, plain HTTP on a TLS port) shows as a
+connection without a hit. With `tls=True` the server speaks HTTPS (a self-signed certificate
+for 127.0.0.1, made once per test session); `start_canary()` is a server that no crawl may
+reach.
 """
 
 from __future__ import annotations
 
+import datetime
+import ipaddress
 import json
 import socket
+import ssl
 import struct
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 
 PAGES = Path(__file__).resolve().parent.parent / "fixtures" / "pages"
 PRODUCTION = "https://www.vallartadaily.com"
@@ -72,6 +87,8 @@ class Hit:
     path: str
     headers: dict[str, str]
     answer: str  # Reply.describe() of what was sent
+    method: str = "GET"
+    body: bytes = b""  # a POST's body
 
 
 def fixture_page(case: str, path: str | None = None) -> bytes:
@@ -145,6 +162,8 @@ class FaultServer:
     errors: list[str] = field(default_factory=list)  # writes to clients that had gone
     stopping: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    connections: int = 0  # TCP connections accepted, whether or not a request followed
+    tls: bool = False
 
     @property
     def port(self) -> int:
@@ -152,7 +171,11 @@ class FaultServer:
 
     @property
     def origin(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}"
+
+    def count_connection(self) -> None:
+        with self.lock:
+            self.connections += 1
 
     def set(self, path: str, *replies: Reply) -> None:
         """Script `path` afresh: `replies` are consumed in order, the last one repeats."""
@@ -198,11 +221,21 @@ class FaultServer:
 
 class _Handler(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
+        self._serve()
+
+    def do_POST(self) -> None:
+        """Recorded with its body (a login form's fields); answered from the script like a
+        GET."""
+        length = int(self.headers.get("Content-Length") or 0)
+        self._serve(self.rfile.read(min(length, 1 << 20)))
+
+    def _serve(self, body_in: bytes = b"") -> None:
         assert isinstance(self.server, _QuietServer) and self.server.fault is not None
         fault = self.server.fault
         arrived = time.monotonic()
         reply = fault.next_reply(self.path)
-        fault.record(Hit(arrived, self.path, dict(self.headers.items()), reply.describe()))
+        headers = dict(self.headers.items())
+        fault.record(Hit(arrived, self.path, headers, reply.describe(), self.command, body_in))
         if reply.delay and fault.stopping.wait(reply.delay):
             return
         if reply.action == "reset":
@@ -243,11 +276,66 @@ class _QuietServer(ThreadingHTTPServer):
     # client's one-second SYN retry would look like a slow server.
     request_queue_size = 128
     fault: FaultServer | None = None
+    tls_context: ssl.SSLContext | None = None
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        """Count every connection before anything is read from it; on a TLS server, shake
+        hands here (a client speaking plain HTTP fails it: counted, no request, no hit)."""
+        connection, address = self.socket.accept()
+        if self.fault is not None:
+            self.fault.count_connection()
+        if self.tls_context is None:
+            return connection, address
+        connection.settimeout(5)
+        try:
+            secure = self.tls_context.wrap_socket(connection, server_side=True)
+        except (OSError, ssl.SSLError) as exc:
+            connection.close()
+            if self.fault is not None:
+                self.fault.errors.append(f"TLS handshake with {address}: {exc!r}")
+            raise OSError("no TLS handshake") from exc
+        secure.settimeout(None)
+        return secure, address
 
     def handle_error(self, request: Any, client_address: Any) -> None:
         """A client that went away mid-answer is part of the tests, not a server error."""
         if self.fault is not None:
             self.fault.errors.append(f"error serving {client_address}: {sys.exc_info()[1]!r}")
+
+
+@cache
+def _tls_context() -> ssl.SSLContext:
+    """A server context with a self-signed certificate for 127.0.0.1 (Scrapy does not verify
+    certificates by default; the tests only need TLS to be spoken)."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=2))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .sign(key, hashes.SHA256())
+    )
+    folder = Path(tempfile.mkdtemp(prefix="fault-tls-"))
+    (folder / "cert.pem").write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    (folder / "key.pem").write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(folder / "cert.pem", folder / "key.pem")
+    return context
 
 
 def start_fault_server(
@@ -256,20 +344,34 @@ def start_fault_server(
     feed: Sequence[str] = (),
     listing_paths: Sequence[str] = (),
     sitemaps: Sequence[str] = (),
+    robots: str | None = None,
+    tls: bool = False,
 ) -> FaultServer:
     """Serve on 127.0.0.1 (a free port) in a background thread. `feed`: article paths the
     front feed links; `listing_paths`: those `/headlines/` links; `sitemaps`: the sitemap
-    addresses robots.txt names (paths, or absolute URLs for another host). `script` entries
-    replace any default, robots.txt and the feeds included."""
+    addresses robots.txt names (paths, or absolute URLs for another host); `robots`: the
+    rules robots.txt starts with (default: only /wp-admin/ disallowed); `tls`: speak HTTPS.
+    `script` entries replace any default, robots.txt and the feeds included."""
     server = _QuietServer(("127.0.0.1", 0), _Handler)
-    thread = threading.Thread(target=server.serve_forever, name="fault-server", daemon=True)
-    fault = FaultServer(server, thread)
+    # A short poll: stopping a server (shutdown) waits for one; tests stop many.
+    thread = threading.Thread(
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        name="fault-server",
+        daemon=True,
+    )
+    fault = FaultServer(server, thread, tls=tls)
     server.fault = fault
-    robots = "User-agent: *\nDisallow: /wp-admin/\n\n" + "".join(
-        f"Sitemap: {PRODUCTION + s if s.startswith('/') else s}\n" for s in sitemaps
+    if tls:
+        server.tls_context = _tls_context()
+    rules = "User-agent: *\nDisallow: /wp-admin/\n" if robots is None else robots
+    robots_txt = (
+        rules
+        + "\n"
+        + "".join(f"Sitemap: {PRODUCTION + s if s.startswith('/') else s}\n" for s in sitemaps)
     )
     defaults = {
-        "/robots.txt": [Reply(body=robots.encode(), content_type=TEXT)],
+        "/robots.txt": [Reply(body=robots_txt.encode(), content_type=TEXT)],
         "/feed/": [Reply(body=rss(feed), content_type=RSS)],
         CATEGORY_FEED: [Reply(body=rss([], "Puerto Vallarta News"), content_type=RSS)],
         "/headlines/": [Reply(body=listing(listing_paths))],
@@ -278,3 +380,10 @@ def start_fault_server(
         fault.set(path, *replies)
     thread.start()
     return fault
+
+
+def start_canary() -> FaultServer:
+    """A server on another port of 127.0.0.1 that no crawl may reach: it answers like the
+    site (robots.txt, feeds, a listing) so that a crawl which does reach it would go on
+    there, and it counts every connection, even one that never sends a request."""
+    return start_fault_server(feed=["/canary-article/"], listing_paths=["/canary-listed/"])

@@ -230,6 +230,11 @@ def test_the_login_form_is_filled_with_its_hidden_fields() -> None:
         (b'action="https://www.vallartadaily.com/', b'action="https://elsewhere.example/'),
         (b'action="https://', b'action="http://'),  # a downgrade to plain HTTP
         (b'name="pwd"', b'name="password"'),  # no WordPress form
+        # Another port of the same host, the site's alias host, credentials in the address:
+        # each another origin than the one that served the form.
+        (b'action="https://www.vallartadaily.com/', b'action="https://www.vallartadaily.com:8443/'),
+        (b'action="https://www.', b'action="https://'),
+        (b'action="https://', b'action="https://reader:pw@'),
     ],
 )
 def test_the_password_is_sent_only_to_the_site_s_own_form(old: bytes, new: bytes) -> None:
@@ -237,6 +242,35 @@ def test_the_password_is_sent_only_to_the_site_s_own_form(old: bytes, new: bytes
     with pytest.raises(LoginFailedError) as failure:
         login_form_request(page, Credentials(USER, PASSWORD))
     assert PASSWORD not in str(failure.value)
+
+
+@pytest.mark.parametrize(
+    "hops",
+    [
+        ["http://127.0.0.1:8000/wp-login.php", "http://127.0.0.1:8001/wp-login.php"],
+        ["https://www.vallartadaily.com/wp-login.php", "http://www.vallartadaily.com/wp-login.php"],
+        ["https://vallartadaily.com/wp-login.php", "https://www.vallartadaily.com/wp-login.php"],
+        # Away and back again: the form's origin is right, but another origin was asked on the
+        # way (and could have served a page of its own).
+        [
+            "http://127.0.0.1:8000/wp-login.php",
+            "http://127.0.0.1:8001/login",
+            "http://127.0.0.1:8000/wp-login.php",
+        ],
+    ],
+)
+def test_no_password_after_a_redirect_to_another_origin(hops: list[str]) -> None:
+    """The form's own action is right (it posts to the page it is on); the redirect before it
+    is what disqualifies it."""
+    *before, served_at = hops
+    form = FORM_PAGE.replace(b"https://www.vallartadaily.com/wp-login.php", served_at.encode())
+    request = scrapy.Request(served_at, meta={"redirect_urls": before})
+    page = HtmlResponse(url=served_at, body=form, request=request)
+    with pytest.raises(LoginFailedError, match="redirected to another origin"):
+        login_form_request(page, Credentials(USER, PASSWORD))
+    # The same page reached directly is fine.
+    direct = HtmlResponse(url=served_at, body=form, request=scrapy.Request(served_at))
+    assert login_form_request(direct, Credentials(USER, PASSWORD)).url == served_at
 
 
 def test_success_is_the_login_cookie_or_a_redirect_away_from_the_form() -> None:

@@ -66,6 +66,14 @@ def test_rebase_and_same_site() -> None:
     assert same_site("http://www.vallartadaily.com/x/", SITE)
     assert same_site("http://127.0.0.1:8000/x/", "http://127.0.0.1:8000")
     assert not same_site("http://127.0.0.1:9000/x/", "http://127.0.0.1:8000")
+    # The scheme counts too (a plain-http link to the https site is the upgradable exception
+    # above), and an address with credentials in it is never the site.
+    assert not same_site("https://127.0.0.1:8000/x/", "http://127.0.0.1:8000")
+    assert not same_site("http://www.vallartadaily.com:8080/x/", SITE)
+    assert not same_site("http://reader:pw@127.0.0.1:8000/x/", "http://127.0.0.1:8000")
+    assert not same_site("https://reader@www.vallartadaily.com/x/", SITE)
+    assert not same_site("/relative/x/", SITE)
+    assert not same_site("http://127.0.0.1:8000/x/", "not a url")
 
 
 @pytest.mark.parametrize(
