@@ -56,18 +56,18 @@ class PageCleaner:
             return _clean(body, url, charset, options)
         for attempt in (1, 2):
             pool = self._ensure_pool()
-            future = asyncio.wrap_future(pool.submit(_clean, body, url, charset, options))
+            submitted = pool.submit(_clean, body, url, charset, options)
             try:
-                return await asyncio.wait_for(future, self.timeout)
+                return await asyncio.wait_for(asyncio.wrap_future(submitted), self.timeout)
             except TimeoutError:
-                logger.error("cleaning %s took over %.0fs: given up", url, self.timeout)
+                logger.error("cleaning %s took over %gs: given up", url, self.timeout)
                 self._restart(pool)
                 raise CleaningTimeoutError(url) from None
             except BrokenProcessPool:
-                # Another page's timeout replaced the pool under this one: once more.
+                # Another page's timeout killed the pool under this one: once more.
                 self._restart(pool)
                 if attempt == 2:
-                    raise
+                    raise CleaningTimeoutError(url) from None
         raise AssertionError("unreachable")
 
     def _ensure_pool(self) -> ProcessPoolExecutor:
@@ -81,9 +81,12 @@ class PageCleaner:
         """Kill a pool's workers (one of them is stuck on a page) and start afresh."""
         if self._pool is pool:
             self._pool = None
-        for process in list(getattr(pool, "_processes", {}).values()):
+        # Killing a worker breaks the pool: its other pages fail with BrokenProcessPool (and
+        # are tried again in a new pool) rather than being cancelled.
+        processes = getattr(pool, "_processes", None) or {}  # None once the pool shut down
+        for process in list(processes.values()):
             process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=False)
 
     def close(self) -> None:
         if self._pool is not None:

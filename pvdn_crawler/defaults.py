@@ -31,7 +31,9 @@ PVDN_SETTINGS: dict[str, Any] = {
     "PVDN_MAX_LISTING_PAGES": 500,
     "PVDN_MAX_SITEMAP_DEPTH": 3,
     "PVDN_MAX_NEW_PER_RUN": 5000,
-    # Cleaning one page: slower than this (seconds) and it is recorded as a failure.
+    # Pages are cleaned in this many worker processes (0: in the crawl's own thread, with no
+    # time limit); one slower than PVDN_CLEAN_TIMEOUT seconds is recorded as a failure.
+    "PVDN_CLEAN_WORKERS": 1,
     "PVDN_CLEAN_TIMEOUT": 30.0,
     # The run's verdict: layout drift when more than this share of article pages fell back to
     # the generic extractor, or lack a title, a body or a published date; too many errors
@@ -41,4 +43,7 @@ PVDN_SETTINGS: dict[str, Any] = {
     "PVDN_MAX_ERRORS": 25,
     # Retry-After answers are waited out, at most this many seconds.
     "PVDN_MAX_RETRY_AFTER": 120,
+    # robots.txt that gives no answer within this many seconds (all attempts together), or
+    # keeps answering 5xx, means disallow-all (RFC 9309 2.3.1.4).
+    "PVDN_ROBOTS_TIMEOUT": 10,
 }

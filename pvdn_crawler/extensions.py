@@ -74,6 +74,7 @@ class Figures:
     generic: int
     missing: dict[str, int]
     duration: float
+    bounds: tuple[str, ...] = ()  # discovery bounds that bit (pvdn/bounds/*)
     answered: int = 0  # final answers to requests other than robots.txt
     robots_forbidden: int = 0  # requests robots.txt did not allow
     robots_unreachable: str = ""  # why a robots.txt could not be read, if one could not
@@ -100,6 +101,9 @@ class Figures:
             generic=n("pvdn/extractor/generic"),
             missing={name: n(f"pvdn/articles/without_{name}") for name in WATCHED_FIELDS},
             duration=duration,
+            bounds=tuple(
+                sorted(k.rsplit("/", 1)[1] for k in stats if k.startswith("pvdn/bounds/"))
+            ),
             answered=n("pvdn/answered"),
             robots_forbidden=n("pvdn/robots/forbidden"),
             robots_unreachable=",".join(
@@ -110,11 +114,14 @@ class Figures:
         )
 
     def line(self, verdict: str) -> str:
+        """The run's summary line; the discovery bounds that stopped it are named at the end
+        (the rest of what they held back is left for the next run)."""
+        bounded = f" stopped_by_bounds={','.join(self.bounds)}" if self.bounds else ""
         return (
             f"pvdn run {verdict}: new={self.new} changed={self.changed} "
             f"unchanged={self.unchanged} not_modified={self.not_modified} gone={self.gone} "
             f"failed={self.failed} rejected={self.rejected} requests={self.requests} "
-            f"duration={self.duration:.1f}s"
+            f"duration={self.duration:.1f}s{bounded}"
         )
 
 

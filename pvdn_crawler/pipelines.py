@@ -17,7 +17,14 @@ from scrapy.statscollectors import StatsCollector
 from pvdn_crawler.archive import CrawlArchive
 from pvdn_crawler.extensions import WATCHED_FIELDS
 from pvdn_crawler.items import ArchivedArticle
-from storage import AliasRecord, ArticleRecord, GoneRecord, NotModifiedRecord, PageRecord
+from storage import (
+    AliasRecord,
+    ArticleRecord,
+    GoneRecord,
+    NotModifiedRecord,
+    PageRecord,
+    StorageFaultError,
+)
 from storage.writer import change_url
 
 _CHANGES = (ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord)
@@ -43,7 +50,11 @@ class ArchivePipeline:
             return item
         if isinstance(item, ArticleRecord):
             self._watch(item)
-        outcome = await self.archive.store(item)
+        try:
+            outcome = await self.archive.store(item)
+        except StorageFaultError as fault:
+            # Said once, at ERROR, by the archive component; the run stops and names it.
+            raise DropItem(f"not stored ({fault.cause})", log_level="DEBUG") from None
         if outcome == "rejected":
             raise DropItem(f"the archive refused {change_url(item)}")
         if isinstance(item, ArticleRecord) and outcome in ("new", "changed"):

@@ -103,7 +103,7 @@ class RobotsMiddleware:
             raise NotConfigured("ROBOTSTXT_OBEY is off")
         return cls(
             crawler,
-            timeout=max(0.1, settings.getfloat("PVDN_ROBOTS_TIMEOUT", 10.0)),
+            timeout=max(0.1, settings.getfloat("PVDN_ROBOTS_TIMEOUT")),
             retries=settings.getint("RETRY_TIMES"),
         )
 

@@ -25,11 +25,13 @@ class PageKind(Enum):
     ASSET = "asset"
 
 
-# Query parameters that never change the document: tracking, AMP switches.
-# Query parameters that never change the document: tracking, AMP switches, and the share and
-# reply actions WordPress plugins add to every article link.
+# Query parameters that never change the document: tracking (including the hit tracking
+# Jetpack's related posts add to each of their links, `relatedposts_hit`, `_origin`,
+# `_position`), AMP switches, and the share and reply actions WordPress plugins add to every
+# article link.
 _NOISE_PARAMS = re.compile(
-    r"^(?:utm_\w+|amp|noamp|fbclid|gclid|mc_cid|mc_eid|share|replytocom|nb|like_comment)$"
+    r"^(?:utm_\w+|relatedposts\w*|amp|noamp|fbclid|gclid|mc_cid|mc_eid|share|replytocom|nb"
+    r"|like_comment)$"
 )
 _LISTING_PATH = re.compile(
     r"^/(?:headlines|category|topic|tag|author)(?:/|$)"  # archives with a base
@@ -93,8 +95,9 @@ def request_url(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, urlencode(query), ""))
 
 
-# Parameters of actions on a page (share it, reply to a comment): never a way to reach it.
-_ACTION_PARAMS = re.compile(r"^(?:share|replytocom|nb|like_comment)$")
+# Parameters of actions on a page (share it, reply to a comment) and of related-posts hit
+# tracking: never a way to reach it, so not worth keeping in an alias either.
+_ACTION_PARAMS = re.compile(r"^(?:share|replytocom|nb|like_comment|relatedposts\w*)$")
 
 
 def alias_form(url: str) -> str:

@@ -29,6 +29,7 @@ Neither lock is re-entrant: taking it twice, even in one process, is "busy" the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -99,9 +100,13 @@ def _flock(database: Path) -> Iterator[None]:
     """An exclusive, non-blocking flock on the database file, held while the block runs."""
     try:
         fd = os.open(database, os.O_RDWR | os.O_CREAT, 0o644)
-    except PermissionError as exc:
-        raise ArchiveReadOnlyError(
-            f"archive database {database} cannot be written: {exc.strerror}"
+    except OSError as exc:
+        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+            raise ArchiveReadOnlyError(
+                f"archive database {database} cannot be written: {exc.strerror}"
+            ) from None
+        raise ArchiveError(
+            f"archive database {database} cannot be opened: {exc.strerror}"
         ) from None
     except OSError as exc:
         raise ArchiveError(

@@ -31,7 +31,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cache
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -164,6 +164,8 @@ class FaultServer:
     lock: threading.Lock = field(default_factory=threading.Lock)
     connections: int = 0  # TCP connections accepted, whether or not a request followed
     tls: bool = False
+    # Answers for paths the script does not name (an endless site makes them up), else 404.
+    fallback: Callable[[str], Reply | None] | None = None
 
     @property
     def port(self) -> int:
@@ -194,7 +196,8 @@ class FaultServer:
         with self.lock:
             replies = self.script.get(path)
             if not replies:
-                return status(404)
+                made_up = self.fallback(path) if self.fallback is not None else None
+                return made_up or status(404)
             return replies.pop(0) if len(replies) > 1 else replies[0]
 
     def record(self, hit: Hit) -> None:

@@ -26,7 +26,7 @@ from scrapy.http import FormRequest
 from scrapy.robotstxt import ProtegoRobotParser
 from scrapy.utils.test import get_crawler
 
-from pvdn_crawler.extensions import EXIT_STATUS, Figures, verdict
+from pvdn_crawler.extensions import EXIT_STATUS, WATCHED_FIELDS, Figures, Limits, verdict
 from pvdn_crawler.middlewares import OriginGuardMiddleware
 from pvdn_crawler.mirror import SITE
 from pvdn_crawler.origin import Origin, origin_of, same_origin, site_origin, without_credentials
@@ -516,7 +516,10 @@ def test_robots_rules() -> None:
 
 def _figures(**changes: Any) -> Figures:
     base = dict.fromkeys(Figures.__dataclass_fields__, 0)
-    return Figures(**{**base, "duration": 1.0, "robots_unreachable": "", **changes})
+    missing = dict.fromkeys(WATCHED_FIELDS, 0)
+    return Figures(
+        **{**base, "duration": 1.0, "robots_unreachable": "", "missing": missing, **changes}
+    )
 
 
 @pytest.mark.parametrize(
@@ -538,7 +541,8 @@ def _figures(**changes: Any) -> Figures:
     ],
 )
 def test_robots_verdicts(figures: Figures, expected: str) -> None:
-    assert verdict("finished", figures, 0.3, 25) == expected
+    limits = Limits(max_generic_share=0.3, max_missing_share=0.1, max_errors=25)
+    assert verdict("finished", figures, limits).name == expected
     assert EXIT_STATUS[expected] == {"ok": 0, "site unreachable": 3,
                                      "blocked by robots.txt": 6,
                                      "robots.txt unreachable": 7}[expected]  # fmt: skip

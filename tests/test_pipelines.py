@@ -101,13 +101,13 @@ LIMITS = Limits(max_generic_share=0.3, max_missing_share=0.1, max_errors=25)
     [
         ("finished", {}, None, "ok", 0),
         ("finished", {"responses": 0}, None, "site unreachable", 3),
-        ("storage_failed", {"responses": 0}, "disk full", "storage failure", 6),
-        ("finished", {"rejected": 2}, None, "records refused", 10),
+        ("storage_failed", {"responses": 0}, "disk full", "storage failure", 9),
+        ("finished", {"rejected": 2}, None, "records refused", 11),
         ("finished", {"failed": 14, "refused": 14}, None, "blocked by the site", 8),
         ("finished", {"missing": {"title": 0, "body": 0, "published": 4}}, None, "layout drift", 4),
         ("finished", {"missing": {"title": 0, "body": 1, "published": 0}}, None, "ok", 0),
         ("finished", {"failed": 26}, None, "too many errors", 5),
-        ("archive_unusable", {"responses": 0}, None, "archive unusable", 7),
+        ("archive_unusable", {"responses": 0}, None, "archive unusable", 10),
         ("shutdown", {}, None, "unfinished", 1),
     ],
 )

@@ -48,10 +48,16 @@ def test_page_kinds(path: str, kind: PageKind) -> None:
         "/unlikely-friends?noamp=mobile",
         "/unlikely-friends/?utm_source=rss&utm_medium=rss&utm_campaign=unlikely-friends",
         "/unlikely-friends/#comments",
+        "/unlikely-friends/?relatedposts_hit=1&relatedposts_origin=4242&relatedposts_position=0",
     ],
 )
 def test_aliases_reduce_to_one_request(alias: str) -> None:
     assert request_url(SITE + alias) == SITE + "/unlikely-friends/"
+
+
+def test_related_posts_tracking_is_not_kept_in_an_alias() -> None:
+    tracked = SITE + "/unlikely-friends/?relatedposts_hit=1&relatedposts_position=2"
+    assert alias_form(tracked) == SITE + "/unlikely-friends/"
 
 
 def test_shortlinks_and_listings_keep_their_form() -> None:
