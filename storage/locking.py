@@ -29,6 +29,7 @@ Neither lock is re-entrant: taking it twice, even in one process, is "busy" the 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import hashlib
 import os
@@ -99,11 +100,13 @@ def _flock(database: Path) -> Iterator[None]:
     """An exclusive, non-blocking flock on the database file, held while the block runs."""
     try:
         fd = os.open(database, os.O_RDWR | os.O_CREAT, 0o644)
-    except PermissionError as exc:
-        raise ArchiveReadOnlyError(
-            f"archive database {database} cannot be written: {exc.strerror}"
-        ) from None
     except OSError as exc:
+        # EACCES / EPERM (permissions, an immutable file) and EROFS (a read-only file system)
+        # all mean the same to a writer: the archive cannot be written here.
+        if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
+            raise ArchiveReadOnlyError(
+                f"archive database {database} cannot be written: {exc.strerror}"
+            ) from None
         raise ArchiveError(
             f"archive database {database} cannot be opened: {exc.strerror}"
         ) from None
