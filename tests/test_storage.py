@@ -65,6 +65,7 @@ from storage.records import (
 )
 from storage.repository import ArchiveRepository
 from tests.storage_support import (
+    MALECON,
     MEXICO,
     RAW_PAGE,
     ROOT,
@@ -596,6 +597,82 @@ def test_raw_html_is_stored_compressed(factory: sessionmaker[Session]) -> None:
             RAW_PAGE,
         )
     ]
+
+
+def test_raw_pages_come_in_keyset_batches(factory: sessionmaker[Session]) -> None:
+    """A re-clean reads the archive a batch at a time, each batch after the last id it saw."""
+    slugs = ["zeta", "alpha", "mid", "beta", "omega"]
+    for number, slug in enumerate(slugs):
+        save(
+            factory,
+            article(
+                f"https://www.vallartadaily.com/{slug}/",
+                post_id=100 + number,
+                fetched_url=f"https://www.vallartadaily.com/?p={100 + number}",
+                raw_html=RAW_PAGE + slug.encode(),
+                etag=f'"{slug}"',
+                last_modified=None if number % 2 else "Sun, 01 Jun 2025 GMT",
+                title=slug,
+            ),
+            T0,
+        )
+    batches = []
+    after = 0
+    while True:
+        with factory() as session:
+            batch = ArchiveRepository(session).raw_pages(after_id=after, limit=2)
+        if not batch:
+            break
+        batches.append(batch)
+        after = batch[-1].id
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    pages = [page for batch in batches for page in batch]
+    assert [p.id for p in pages] == sorted(p.id for p in pages)
+    with factory() as session:
+        assert ArchiveRepository(session).raw_pages() == pages, "no limit: all of them"
+        assert ArchiveRepository(session).raw_pages(after_id=pages[-1].id) == []
+    for number, (slug, page) in enumerate(zip(slugs, pages, strict=True)):
+        stored = find(factory, page.canonical_url)
+        assert page.canonical_url == f"https://www.vallartadaily.com/{slug}/"
+        assert (page.raw_url, page.raw_html) == (
+            f"https://www.vallartadaily.com/?p={100 + number}",
+            RAW_PAGE + slug.encode(),
+        )
+        assert (page.etag, page.last_modified) == (stored.etag, stored.last_modified)
+        assert (page.content_hash, page.post_id) == (stored.content_hash, 100 + number)
+
+
+def test_dates_keep_their_offset_through_save_and_read(factory: sessionmaker[Session]) -> None:
+    """Stored as UTC instants (they sort and compare on both backends) and read back with the
+    offset the page wrote them with (issue 9)."""
+    published = datetime(2025, 5, 30, 23, 30, tzinfo=MEXICO)  # the next day in UTC
+    modified = datetime(2025, 6, 1, 4, 15, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+    record = article(published=published, modified=modified)
+    save(factory, record, T0)
+    stored = find(factory, MALECON)
+    with factory() as session:
+        (revision,) = ArchiveRepository(session).revisions(MALECON)
+        known = ArchiveRepository(session).known_pages()[MALECON]
+        utc = session.execute(select(Article.published, Article.published_offset)).one()
+    for story in (stored.story, revision.story):
+        assert story.published is not None and story.modified is not None
+        assert story.published.isoformat() == "2025-05-30T23:30:00-06:00"
+        assert story.modified.isoformat() == "2025-06-01T04:15:00+05:45"
+    assert tuple(utc) == (datetime(2025, 5, 31, 5, 30, tzinfo=UTC), -360)
+    assert known.published == published, "the same instant (known pages read it in UTC)"
+
+    # The same instants written in UTC are the same story: nothing changes, offsets included.
+    in_utc = article(published=published.astimezone(UTC), modified=modified.astimezone(UTC))
+    assert save(factory, in_utc, T1) == "unchanged"
+    story = find(factory, MALECON).story
+    assert story.published is not None and story.published.utcoffset() == timedelta(hours=-6)
+    # A new instant is a change, stored with its own offset.
+    later = article(published=datetime(2025, 5, 31, 1, 0, tzinfo=timezone(timedelta(hours=2))))
+    assert save(factory, later, T2) == "changed"
+    story = find(factory, MALECON).story
+    assert story.published is not None
+    assert story.published.isoformat() == "2025-05-31T01:00:00+02:00"
+    assert story.modified is None
 
 
 def test_aliases_are_deduplicated_and_repointed(factory: sessionmaker[Session]) -> None:
