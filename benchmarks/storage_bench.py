@@ -6,17 +6,19 @@
 raw WordPress-like HTML) are saved three ways, each into its own SQLite file in a temporary
 folder, 50 articles per transaction as the crawler's pipeline commits them:
 
-- storage: `make_engine` + `upgrade_schema`, then `ArchiveRepository.save_article` per article;
+- storage: `open_archive` (writer lock, migrations), then one `BatchWriter.write` per batch,
+  as the crawl writes (`ArchiveRepository.apply`: a read of the stored state, then one
+  statement per table for the whole batch);
 - bare articles: `sqlite3` `executemany` of the same article rows (same columns, same
   zlib-compressed raw HTML, the same upsert) into a copy of the `articles` table;
-- bare, all rows: the same, plus the rows `save_article` also writes (alias, 10 teasers, the
-  first revision) into copies of those tables, so the overhead of `storage` itself shows.
+- bare, all rows: the same, plus the rows storage also writes (alias, 10 teasers, the first
+  revision) into copies of those tables, so the overhead of `storage` itself shows.
 
 Both bare files get the pragmas `storage` sets (WAL, synchronous=NORMAL, foreign keys on) and
 the tables and indexes copied from the migrated schema. Batches are built before their clock
 starts and the three ways take turns per batch, so they share the machine's noise. Then
-`save_article` runs again over the same, unchanged articles (each one a read and upserts that
-keep the content), which is what a re-crawl of known pages costs.
+storage writes the same, unchanged articles again (a read and upserts that keep the content),
+which is what a re-crawl of known pages costs.
 """
 
 from __future__ import annotations
@@ -31,14 +33,15 @@ import time
 import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
-from storage.engine import make_engine, session_factory, upgrade_schema
-from storage.records import ArticleRecord, TeaserRecord
-from storage.repository import ArchiveRepository
+from storage.archive import open_archive
+from storage.models import STORY_COLUMNS
+from storage.records import ArticleRecord, Story, Teaser
+from storage.writer import BatchWriter
 
 __all__ = ["markdown", "run"]
 
@@ -46,12 +49,9 @@ ARTICLES = 10_000
 BATCH = 50  # the pipeline's default PVDN_COMMIT_EVERY
 SITE = "https://www.vallartadaily.com"
 _ZLIB_LEVEL = 6  # what storage.models.ZlibBytes uses
-_PUBLISHED = datetime(2024, 1, 1, 8, 0, tzinfo=UTC)
-# Content columns an upsert replaces only when the content hash changed (as the repository).
-_REPLACED_ON_CHANGE = (
-    "post_id title lede body blocks dateline author categories published modified paywalled"
-    " extractor content_hash raw_html raw_url"
-).split()
+_PUBLISHED = datetime(2024, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=-6)))  # as the site
+# Columns an upsert replaces only when the content hash changed (as the repository does).
+_REPLACED_ON_CHANGE = [*STORY_COLUMNS, "post_id", "content_hash", "raw_html", "raw_url"]
 Batch = list[tuple[int, ArticleRecord]]  # records with the row id each gets
 _KINDS = ("paragraph",) * 4 + ("heading",) + ("paragraph",) * 3 + ("quote", "paragraph")
 
@@ -130,7 +130,7 @@ def make_record(index: int) -> ArticleRecord:
     sizes = {"paragraph": 470, "heading": 40, "quote": 280}
     blocks = tuple({"kind": kind, "text": write(rng, sizes[kind])} for kind in _KINDS)
     teasers = tuple(
-        TeaserRecord(
+        Teaser(
             kind="trending" if position < 5 else "related",
             position=position % 5,
             target_url=f"{SITE}/puerto-vallarta-news/story-{(index * 7 + position) % ARTICLES}/",
@@ -166,19 +166,21 @@ def make_record(index: int) -> ArticleRecord:
     )
     return ArticleRecord(
         canonical_url=url,
+        story=Story(
+            title=title,
+            lede=blocks[0]["text"],
+            body="\n\n".join(b["text"] for b in blocks),
+            blocks=blocks,
+            dateline="Puerto Vallarta, Mexico",
+            author=None if index % 4 else "PVDN Staff",
+            categories=("Puerto Vallarta News",) if index % 2 else ("Mexico News", "Jalisco"),
+            published=published,
+            modified=published + timedelta(hours=2),
+            paywalled=False,
+            extractor="pvdn",
+        ),
         aliases=(f"{SITE}/?p={100_000 + index}",),
         post_id=100_000 + index,
-        title=title,
-        lede=blocks[0]["text"],
-        body="\n\n".join(b["text"] for b in blocks),
-        blocks=blocks,
-        dateline="Puerto Vallarta, Mexico",
-        author=None if index % 4 else "PVDN Staff",
-        categories=("Puerto Vallarta News",) if index % 2 else ("Mexico News", "Jalisco"),
-        published=published,
-        modified=published + timedelta(hours=2),
-        paywalled=False,
-        extractor="pvdn",
         raw_html=page.encode("utf-8"),
         fetched_url=url,
         teasers=teasers,
@@ -217,11 +219,20 @@ def _schema_of(path: Path, tables: tuple[str, ...]) -> list[str]:
     return [sql for (sql,) in rows]
 
 
-_ARTICLE_COLUMNS = (
-    "id canonical_url post_id title lede body blocks dateline author categories published"
-    " modified paywalled extractor content_hash raw_html raw_url first_seen last_seen etag"
-    " last_modified"
-).split()
+_ARTICLE_COLUMNS = [
+    "id",
+    "canonical_url",
+    "post_id",
+    *STORY_COLUMNS,
+    "content_hash",
+    "raw_html",
+    "raw_url",
+    "first_seen",
+    "last_seen",
+    "checked_at",
+    "etag",
+    "last_modified",
+]
 _ARTICLE_UPSERT = (
     f"INSERT INTO articles ({', '.join(_ARTICLE_COLUMNS)})"
     f" VALUES ({', '.join('?' * len(_ARTICLE_COLUMNS))})"
@@ -231,7 +242,7 @@ _ARTICLE_UPSERT = (
         f" THEN articles.{c} ELSE excluded.{c} END"
         for c in _REPLACED_ON_CHANGE
     )
-    + ", last_seen = excluded.last_seen, etag = excluded.etag,"
+    + ", last_seen = excluded.last_seen, checked_at = excluded.checked_at, etag = excluded.etag,"
     " last_modified = excluded.last_modified, gone_at = NULL, gone_status = NULL"
 )
 _ALIAS_UPSERT = (
@@ -247,14 +258,42 @@ _TEASER_UPSERT = (
     " last_seen = excluded.last_seen, seen_count = teaser_links.seen_count + 1"
 )
 _REVISION_INSERT = (
-    "INSERT INTO article_revisions (article_id, number, content_hash, title, lede, body, blocks,"
-    " dateline, author, categories, published, modified, paywalled, extractor, captured_at)"
-    " VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    f"INSERT INTO article_revisions (article_id, number, content_hash,"
+    f" {', '.join(STORY_COLUMNS)}, captured_at)"
+    f" VALUES (?, 1, ?, {', '.join('?' * len(STORY_COLUMNS))}, ?)"
 )
+_STORY = slice(3, 3 + len(STORY_COLUMNS))  # the story's values in an article row
 
 
 def _when(value: datetime | None) -> str | None:
     return None if value is None else value.astimezone(UTC).isoformat(sep=" ")
+
+
+def _offset(value: datetime | None) -> int | None:
+    offset = None if value is None else value.utcoffset()
+    return None if offset is None else int(offset.total_seconds() // 60)
+
+
+def _story_values(record: ArticleRecord) -> tuple[Any, ...]:
+    """The story's column values, in `STORY_COLUMNS` order, as SQLite stores them."""
+    story = record.story
+    values = {
+        "title": story.title,
+        "lede": story.lede,
+        "body": story.body,
+        "blocks": json.dumps([dict(b) for b in story.blocks]),
+        "dateline": story.dateline,
+        "author": story.author,
+        "categories": json.dumps(list(story.categories)),
+        "published": _when(story.published),
+        "modified": _when(story.modified),
+        "paywalled": story.paywalled,
+        "extractor": story.extractor,
+        "empty_reason": story.empty_reason,
+        "published_offset": _offset(story.published),
+        "modified_offset": _offset(story.modified),
+    }
+    return tuple(values[name] for name in STORY_COLUMNS)
 
 
 def _article_row(
@@ -264,20 +303,11 @@ def _article_row(
         article_id,
         record.canonical_url,
         record.post_id,
-        record.title,
-        record.lede,
-        record.body,
-        json.dumps([dict(b) for b in record.blocks]),
-        record.dateline,
-        record.author,
-        json.dumps(list(record.categories)),
-        _when(record.published),
-        _when(record.modified),
-        record.paywalled,
-        record.extractor,
+        *_story_values(record),
         content_hash,
         zlib.compress(record.raw_html, _ZLIB_LEVEL),
         record.fetched_url,
+        seen,
         seen,
         seen,
         record.etag,
@@ -295,7 +325,7 @@ def _bare_save(
     seen = _when(seen_at)
     articles, aliases, teasers, revisions = [], [], [], []
     for article_id, record in batch:
-        content_hash = record.content_hash
+        content_hash = record.story.content_hash
         row = _article_row(article_id, record, content_hash, str(seen))
         articles.append(row)
         if not all_rows:
@@ -315,8 +345,7 @@ def _bare_save(
             )
             for t in record.teasers
         ]
-        # title ... extractor, as in the article row
-        revisions.append((article_id, content_hash, *row[3:14], seen))
+        revisions.append((article_id, content_hash, *row[_STORY], seen))
     connection.execute("BEGIN")
     connection.executemany(_ARTICLE_UPSERT, articles)
     if all_rows:
@@ -328,7 +357,7 @@ def _bare_save(
 
 # ---- the run ----------------------------------------------------------------------------------
 
-STORAGE = "storage (save_article)"
+STORAGE = "storage (BatchWriter.write)"
 BARE = "sqlite3 executemany, articles table"
 BARE_ALL = "sqlite3 executemany, all rows"
 WRITERS = (STORAGE, BARE, BARE_ALL)
@@ -343,47 +372,44 @@ def _batches(articles: int) -> Iterator[Batch]:
 def _one_pass(folder: Path, articles: int) -> dict[str, Any]:
     """Save `articles` three ways into fresh files under `folder`, then re-save through storage.
 
-    Returns the seconds each batch took, per writer, and the outcomes `save_article` reported.
+    Returns the seconds each batch took, per writer, and the outcomes storage reported.
     """
-    engine = make_engine(f"sqlite:///{folder / 'storage.sqlite3'}")
-    upgrade_schema(engine)
-    sessions = session_factory(engine)
-    tables = ("articles", "article_aliases", "teaser_links", "article_revisions")
     migrated = folder / "storage.sqlite3"
-    bare = _bare_connection(folder / "bare.sqlite3", _schema_of(migrated, tables[:1]))
-    bare_all = _bare_connection(folder / "bare-all.sqlite3", _schema_of(migrated, tables))
-    outcomes: Counter[str] = Counter()
+    with open_archive(f"sqlite:///{migrated}") as archive:
+        tables = ("articles", "article_aliases", "teaser_links", "article_revisions")
+        bare = _bare_connection(folder / "bare.sqlite3", _schema_of(migrated, tables[:1]))
+        bare_all = _bare_connection(folder / "bare-all.sqlite3", _schema_of(migrated, tables))
+        outcomes: Counter[str] = Counter()
+        now = [datetime.now(UTC)]
+        writer = BatchWriter(archive.sessions, None, clock=lambda: now[0])
 
-    def save_through_storage(batch: Batch, seen_at: datetime) -> None:
-        with sessions.begin() as session:
-            repository = ArchiveRepository(session)
-            for _id, record in batch:
-                outcomes[repository.save_article(record, seen_at)] += 1
+        def save_through_storage(batch: Batch, seen_at: datetime) -> None:
+            now[0] = seen_at
+            outcomes.update(writer.write([record for _id, record in batch]).counts)
 
-    writers: dict[str, Callable[[Batch, datetime], None]] = {
-        STORAGE: save_through_storage,
-        BARE: lambda batch, seen_at: _bare_save(bare, batch, seen_at, all_rows=False),
-        BARE_ALL: lambda batch, seen_at: _bare_save(bare_all, batch, seen_at, all_rows=True),
-    }
-    seconds: dict[str, list[float]] = {name: [] for name in WRITERS}
-    for number, batch in enumerate(_batches(articles)):
-        seen_at = datetime.now(UTC)
-        shift = number % len(WRITERS)
-        for name in WRITERS[shift:] + WRITERS[:shift]:
+        writers: dict[str, Callable[[Batch, datetime], None]] = {
+            STORAGE: save_through_storage,
+            BARE: lambda batch, seen_at: _bare_save(bare, batch, seen_at, all_rows=False),
+            BARE_ALL: lambda batch, seen_at: _bare_save(bare_all, batch, seen_at, all_rows=True),
+        }
+        seconds: dict[str, list[float]] = {name: [] for name in WRITERS}
+        for number, batch in enumerate(_batches(articles)):
+            seen_at = datetime.now(UTC)
+            shift = number % len(WRITERS)
+            for name in WRITERS[shift:] + WRITERS[:shift]:
+                began = time.perf_counter()
+                writers[name](batch, seen_at)
+                seconds[name].append(time.perf_counter() - began)
+        first_outcomes = dict(outcomes)
+        outcomes.clear()
+        resave: list[float] = []
+        for batch in _batches(articles):
+            seen_at = datetime.now(UTC)
             began = time.perf_counter()
-            writers[name](batch, seen_at)
-            seconds[name].append(time.perf_counter() - began)
-    first_outcomes = dict(outcomes)
-    outcomes.clear()
-    resave: list[float] = []
-    for batch in _batches(articles):
-        seen_at = datetime.now(UTC)
-        began = time.perf_counter()
-        save_through_storage(batch, seen_at)
-        resave.append(time.perf_counter() - began)
-    bare.close()
-    bare_all.close()
-    engine.dispose()
+            save_through_storage(batch, seen_at)
+            resave.append(time.perf_counter() - began)
+        bare.close()
+        bare_all.close()
     files = {STORAGE: "storage", BARE: "bare", BARE_ALL: "bare-all"}
     return {
         "batch_seconds": seconds,
@@ -438,8 +464,8 @@ def run(repeats: int = 1, articles: int = ARTICLES) -> dict[str, Any]:
                 len(zlib.compress(r.raw_html, _ZLIB_LEVEL)) for r in sample
             )
             / 1000,
-            "body_kb": statistics.mean(len(r.body.encode()) for r in sample) / 1000,
-            "blocks": len(sample[0].blocks),
+            "body_kb": statistics.mean(len(r.story.body.encode()) for r in sample) / 1000,
+            "blocks": len(sample[0].story.blocks),
             "teasers": len(sample[0].teasers),
         },
         "upserts_per_s": {name: _rates(articles, times[name]) for name in WRITERS},
@@ -473,15 +499,16 @@ def markdown(figures: dict[str, Any]) -> str:
         f" {sizes['blocks']} blocks, {sizes['teasers']} teasers, raw HTML"
         f" {sizes['raw_html_kb']:.1f} KB, {sizes['raw_html_compressed_kb']:.1f} KB compressed),"
         f" {figures['batch']} per transaction, into fresh SQLite files (WAL, synchronous=NORMAL),"
-        " written three ways that take turns batch by batch: `storage` (`make_engine`,"
-        " `upgrade_schema`, then `ArchiveRepository.save_article`, as the crawler's pipeline"
-        " does); plain `sqlite3` `executemany` of the same article rows (same columns, the same"
-        " compressed raw HTML, the same upsert) into a copy of the `articles` table; and the"
-        " same plus the rows `save_article` also writes (1 alias, 10 teaser rows and the first"
-        " revision per article). Compressing the page and hashing the content are inside every"
-        f" writer's clock; building the records is not. *Overall*: articles over the total time"
-        f" ({passes}); *median batch*: 50 over the median batch time; *storage takes*: median"
-        f" over batches of storage's time over the other writer's on the same batch.",
+        " written three ways that take turns batch by batch: `storage` (`open_archive`, then one"
+        " `BatchWriter.write` per batch, as the crawl writes: a read of the stored state, then"
+        " one statement per table for the batch); plain `sqlite3` `executemany` of the same"
+        " article rows (same columns, the same compressed raw HTML, the same upsert) into a copy"
+        " of the `articles` table; and the same plus the rows storage also writes (1 alias, 10"
+        " teaser rows and the first revision per article). Compressing the page and hashing the"
+        " content are inside every writer's clock; building the records is not. *Overall*:"
+        f" articles over the total time ({passes}); *median batch*: 50 over the median batch"
+        " time; *storage takes*: median over batches of storage's time over the other writer's"
+        " on the same batch.",
         "",
         "| writer | upserts/s overall | upserts/s, median batch | storage takes |",
         "|---|---:|---:|---:|",
@@ -495,7 +522,7 @@ def markdown(figures: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        f"Saving the same {figures['articles']:,} articles again through `save_article`,"
+        f"Saving the same {figures['articles']:,} articles again through storage,"
         f" unchanged (outcomes {figures['resave_outcomes']}; the first save gave"
         f" {figures['outcomes']}): {resave['overall']:,.0f} articles/s overall,"
         f" {resave['median_batch']:,.0f}/s per median batch; a batch takes"

@@ -58,7 +58,7 @@ def archive_url(value: str | None) -> str:
     if "://" in value:
         try:
             make_url(value)
-        except ArgumentError as exc:
+        except (ArgumentError, ValueError) as exc:  # ValueError: e.g. a port that is not a number
             raise CommandError(f"--database: not a database URL: {value!r} ({exc})") from None
         return value
     return f"sqlite:///{Path(value).expanduser().resolve()}"

@@ -23,7 +23,7 @@ import os
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import IO
 from urllib.parse import urlsplit
@@ -129,6 +129,10 @@ def _reclean_page(page: RawPage) -> _Result:
         etag=page.etag,
         last_modified=page.last_modified,
     )
+    if record.post_id is None and page.post_id is not None:
+        # The crawl may have learnt the id elsewhere (a `?p=` redirect): the page not
+        # showing it is not news.
+        record = replace(record, post_id=page.post_id)
     if record.story.content_hash == page.content_hash:
         return ("unchanged", None)
     if not record.story.body:

@@ -66,8 +66,12 @@ def open_archive(url: str, *, write: bool = True) -> Iterator[Archive]:
     engine = make_engine(url)
     try:
         with contextlib.ExitStack() as stack:
-            if write:
-                stack.enter_context(writer_lock(engine))
+            try:
+                if write:
+                    # PostgreSQL's lock needs a connection: a server that is not there fails here.
+                    stack.enter_context(writer_lock(engine))
+            except (sa_exc.SQLAlchemyError, OSError) as error:
+                raise _archive_error(name, error) from None
             # Disposed before the lock is released: see the SQLite note in storage.locking.
             stack.callback(engine.dispose)
             try:

@@ -101,14 +101,12 @@ def _flock(database: Path) -> Iterator[None]:
     try:
         fd = os.open(database, os.O_RDWR | os.O_CREAT, 0o644)
     except OSError as exc:
-        if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        # EACCES / EPERM (permissions, an immutable file) and EROFS (a read-only file system)
+        # all mean the same to a writer: the archive cannot be written here.
+        if isinstance(exc, PermissionError) or exc.errno == errno.EROFS:
             raise ArchiveReadOnlyError(
                 f"archive database {database} cannot be written: {exc.strerror}"
             ) from None
-        raise ArchiveError(
-            f"archive database {database} cannot be opened: {exc.strerror}"
-        ) from None
-    except OSError as exc:
         raise ArchiveError(
             f"archive database {database} cannot be opened: {exc.strerror}"
         ) from None

@@ -1,92 +1,309 @@
-"""`pvdn-archive`: stats, export, show, reclean on an archive, and the offline demo."""
+"""`pvdn-archive`: stats, export, show, reclean on an archive, and the offline demo.
+
+Every problem with the archive is one line on stderr and exit status 2; reading commands never
+create an archive; `export -o` never writes over it; `reclean` is a recorded run that takes
+the writer lock and cleans in worker processes.
+"""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from cleaning import clean_html
+from pvdn_crawler import reclean as reclean_module
 from pvdn_crawler.archive_cli import main
-from pvdn_crawler.items import ArticleItem
-from pvdn_crawler.pipelines import to_record
-from storage.engine import make_engine, session_factory, upgrade_schema
+from pvdn_crawler.items import article_record
+from storage import ArticleRecord, open_archive
+from storage.models import CrawlRun
 from storage.repository import ArchiveRepository
 from tests.saved_cases import FIXTURES
 
+ROOT = Path(__file__).resolve().parent.parent
 CASE = FIXTURES / "pages" / "a01-mid2025-full-repeat"
 CANONICAL = "https://www.vallartadaily.com/puerto-vallarta-malecon-seawall-reconstruction-plan/"
 SHORTLINK = "https://www.vallartadaily.com/?p=88412"
+STALE_BODY = "An older cleaning kept only this."
+
+
+def _record(case: Path, *, fetched_url: str | None = None) -> ArticleRecord:
+    """The record a crawl stores for a fixture page, with the body an older cleaning gave."""
+    raw = (case / "page.html").read_bytes()
+    canonical = json.loads((case / "expected.json").read_text(encoding="utf-8"))["canonical_url"]
+    fetched = fetched_url or canonical
+    record, dropped = article_record(
+        clean_html(raw, canonical),
+        canonical_url=canonical,
+        fetched_url=fetched,
+        aliases=[fetched] if fetched != canonical else [],
+        raw_html=raw,
+    )
+    assert dropped == []
+    return replace(record, story=replace(record.story, body=STALE_BODY))
+
+
+def _store(path: Path, records: list[ArticleRecord]) -> None:
+    with open_archive(f"sqlite:///{path}") as archive, archive.sessions.begin() as session:
+        ArchiveRepository(session).save_articles(records, datetime.now(UTC))
+
+
+def _expected_body(case: Path) -> str:
+    expected = json.loads((case / "expected.json").read_text(encoding="utf-8"))
+    return "\n\n".join(text for _, text in expected["blocks"])
 
 
 @pytest.fixture
-def archive(tmp_path: Path) -> str:
-    """An archive holding one article saved from the a01 page, with a stale body."""
-    url = f"sqlite:///{tmp_path / 'archive.sqlite3'}"
-    engine = make_engine(url)
-    upgrade_schema(engine)
-    raw = (CASE / "page.html").read_bytes()
-    item = ArticleItem.from_clean(
-        clean_html(raw, CANONICAL),
-        canonical_url=CANONICAL,
-        fetched_url=SHORTLINK,
-        aliases=[SHORTLINK],
-        raw_html=raw,
-    )
-    item.body = "An older cleaning kept only this."
-    with session_factory(engine).begin() as session:
-        ArchiveRepository(session).save_article(to_record(item), datetime.now(UTC))
-    engine.dispose()
-    return url
+def archive(tmp_path: Path) -> Path:
+    """An archive file holding one article saved from the a01 page, with a stale body."""
+    path = tmp_path / "archive.sqlite3"
+    _store(path, [_record(CASE, fetched_url=SHORTLINK)])
+    return path
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
+def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     status = main(list(argv))
-    return status, capsys.readouterr().out
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
 
 
-def test_stats(archive: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = _run(capsys, "--database", archive, "stats")
-    stats = json.loads(out)
+def _one_line_error(err: str) -> str:
+    lines = err.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("pvdn-archive: "), err
+    return lines[0]
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# ---- reading ----------------------------------------------------------------------------------
+
+
+def test_stats_with_the_database_before_or_after_the_command(
+    archive: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{archive}"
+    monkeypatch.chdir(archive.parent)
+    outputs = []
+    for argv in (
+        ("--database", str(archive), "stats"),
+        ("stats", "--database", str(archive)),
+        ("stats", "--database", url),
+        ("--database", archive.name, "stats"),  # a relative path
+    ):
+        status, out, err = _run(capsys, *argv)
+        assert (status, err) == (0, ""), argv
+        outputs.append(json.loads(out))
+    monkeypatch.setenv("PVDN_DATABASE_URL", url)
+    status, out, _ = _run(capsys, "stats")
     assert status == 0
+    outputs.append(json.loads(out))
+    stats = outputs[0]
+    assert all(other == stats for other in outputs)
     assert (stats["articles"], stats["aliases"], stats["teaser_links"]) == (1, 1, 10)
+    assert (stats["revisions"], stats["pages"], stats["rejects"], stats["runs"]) == (1, 0, 0, 0)
 
 
 def test_export_is_json_lines_with_teasers(
-    archive: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "out.jsonl"
-    assert _run(capsys, "--database", archive, "export", "-o", str(target))[0] == 0
+    assert _run(capsys, "--database", str(archive), "export", "-o", str(target))[0] == 0
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     article = json.loads(lines[0])
     assert article["canonical_url"] == CANONICAL
     assert article["aliases"] == [SHORTLINK]
+    assert article["story"]["body"] == STALE_BODY
     assert len(article["teasers"]) == 10
     assert article["teasers"][0]["kind"] == "trending"
+    assert "raw_html" not in article
+    assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
+    # Without -o, the same lines on stdout.
+    status, out, _ = _run(capsys, "export", "--database", str(archive))
+    assert (status, out.splitlines()) == (0, lines)
 
 
-def test_show_by_alias_and_unknown(archive: str, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out = _run(capsys, "--database", archive, "show", SHORTLINK)
+def test_show_by_alias_and_unknown(archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    status, out, _ = _run(capsys, "--database", str(archive), "show", SHORTLINK)
     assert status == 0
-    assert json.loads(out)["canonical_url"] == CANONICAL
-    assert _run(capsys, "--database", archive, "show", "https://example.org/nope/")[0] == 1
+    shown = json.loads(out)
+    assert shown["canonical_url"] == CANONICAL and shown["story"]["body"] == STALE_BODY
+    status, out, err = _run(capsys, "--database", str(archive), "show", "https://example.org/nope/")
+    assert (status, out) == (1, "")
+    assert "https://example.org/nope/" in _one_line_error(err)
 
 
-def test_reclean_restores_the_story_from_raw_html(
-    archive: str, capsys: pytest.CaptureFixture[str]
+def test_reading_commands_on_a_missing_archive_create_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out = _run(capsys, "--database", archive, "reclean")
+    missing = tmp_path / "none.sqlite3"
+    for argv in (
+        ("stats",),
+        ("export",),
+        ("export", "-o", str(tmp_path / "out.jsonl")),
+        ("show", CANONICAL),
+        ("reclean", "--workers", "1"),
+    ):
+        status, out, err = _run(capsys, "--database", str(missing), *argv)
+        assert (status, out) == (2, ""), argv
+        assert str(missing) in _one_line_error(err), argv
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_archive_problems_are_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    notes = tmp_path / "notes.sqlite3"
+    notes.write_bytes(b"not a database\n" * 100)
+    for argv in (("stats",), ("export",), ("show", CANONICAL), ("reclean", "--workers", "1")):
+        status, _, err = _run(capsys, "--database", str(notes), *argv)
+        assert status == 2, argv
+        assert "not a readable archive" in _one_line_error(err), argv
+    status, _, err = _run(capsys, "--database", "postgresql+psycopg://h:x:y/db", "stats")
+    assert status == 2 and "--database" in _one_line_error(err)
+
+
+# ---- export never writes over the archive -----------------------------------------------------
+
+
+def test_export_onto_the_archive_is_refused_and_the_archive_is_intact(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    link = tmp_path / "same-file.sqlite3"
+    os.link(archive, link)
+    before = _digest(archive)
+    for target in (
+        archive,
+        link,
+        Path(f"{archive}-wal"),
+        tmp_path / ".." / tmp_path.name / archive.name,
+    ):
+        status, _, err = _run(capsys, "--database", str(archive), "export", "-o", str(target))
+        assert status == 2, target
+        assert "refusing to write the export over the archive" in _one_line_error(err), target
+    assert _digest(archive) == before
+    status, out, _ = _run(capsys, "--database", str(archive), "stats")
+    assert status == 0 and json.loads(out)["articles"] == 1
+
+
+def test_export_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
+    """`pvdn-archive export | head -1`: the reader leaves early, which is not an error."""
+    path = tmp_path / "many.sqlite3"
+    base = _record(CASE)
+    _store(
+        path,
+        [replace(base, canonical_url=f"{CANONICAL}{n}/", fetched_url="") for n in range(60)],
+    )
+    with subprocess.Popen(
+        [sys.executable, "-m", "pvdn_crawler.archive_cli", "--database", str(path), "export"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    ) as export:
+        assert export.stdout is not None and export.stderr is not None
+        first = export.stdout.readline()
+        export.stdout.close()  # what `head -1` does after its line
+        err = export.stderr.read()
+        status = export.wait(timeout=120)
+    assert json.loads(first)["canonical_url"] == f"{CANONICAL}0/"
+    assert (status, err.decode()) == (0, "")
+
+
+# ---- reclean ----------------------------------------------------------------------------------
+
+
+def _runs(path: Path) -> list[tuple[str, str, dict[str, int]]]:
+    with open_archive(f"sqlite:///{path}", write=False) as archive, archive.sessions() as session:
+        rows = session.execute(
+            select(CrawlRun.spider, CrawlRun.status, CrawlRun.counts).order_by(CrawlRun.id)
+        )
+        return [(spider, status, dict(counts)) for spider, status, counts in rows]
+
+
+def _revisions(path: Path, url: str) -> list[str]:
+    with open_archive(f"sqlite:///{path}", write=False) as archive, archive.sessions() as session:
+        return [r.story.body for r in ArchiveRepository(session).revisions(url)]
+
+
+def test_reclean_stores_a_new_revision_and_is_a_recorded_run(
+    archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    status, out, _ = _run(capsys, "--database", str(archive), "reclean", "--workers", "1")
     assert status == 0
-    assert json.loads(out) == {"changed": 1}
-    _, shown = _run(capsys, "--database", archive, "show", CANONICAL)
-    expected = json.loads((CASE / "expected.json").read_text(encoding="utf-8"))
-    assert json.loads(shown)["body"] == "\n\n".join(text for _, text in expected["blocks"])
-    assert json.loads(_run(capsys, "--database", archive, "reclean")[1]) == {"unchanged": 1}
+    done = json.loads(out)
+    assert (done["pages"], done["changed"]) == (1, 1)
+    _, shown, _ = _run(capsys, "--database", str(archive), "show", CANONICAL)
+    assert json.loads(shown)["story"]["body"] == _expected_body(CASE)
+    assert json.loads(shown)["aliases"] == [SHORTLINK]
+    assert _revisions(archive, CANONICAL) == [STALE_BODY, _expected_body(CASE)]
+
+    status, out, _ = _run(capsys, "reclean", "--database", str(archive), "--workers", "1")
+    again = json.loads(out)
+    assert status == 0 and (again["pages"], again["unchanged"]) == (1, 1)
+    assert "changed" not in again
+    assert len(_revisions(archive, CANONICAL)) == 2
+    assert _runs(archive) == [
+        ("reclean", "ok", {"pages": 1, "changed": 1}),
+        ("reclean", "ok", {"pages": 1, "unchanged": 1}),
+    ]
+    assert (done["run"], again["run"]) == (1, 2)
+
+
+def test_reclean_streams_the_archive_through_worker_processes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Five pages read two at a time, cleaned by two worker processes: every page is read
+    once and every stale story replaced."""
+    cases = sorted((FIXTURES / "pages").glob("a0[1-5]-*"))
+    path = tmp_path / "five.sqlite3"
+    _store(path, [_record(case) for case in cases])
+    monkeypatch.setattr(reclean_module, "_BATCH", 2)
+    status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "2")
+    assert status == 0
+    assert {k: v for k, v in json.loads(out).items() if k != "run"} == {"pages": 5, "changed": 5}
+    for case in cases:
+        canonical = json.loads((case / "expected.json").read_text(encoding="utf-8"))[
+            "canonical_url"
+        ]
+        assert _revisions(path, canonical) == [STALE_BODY, _expected_body(case)], case.name
+    assert _runs(path) == [("reclean", "ok", {"pages": 5, "changed": 5})]
+
+
+def test_reclean_keeps_a_post_id_the_page_does_not_show(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    amp = FIXTURES / "pages" / "b01-amp-2025-paywall"  # an AMP page: no post id in the markup
+    record = _record(amp)
+    assert record.post_id is None
+    path = tmp_path / "amp.sqlite3"
+    _store(path, [replace(record, post_id=77001)])  # as a crawl stores it after ?p=77001
+    status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "1")
+    assert status == 0 and json.loads(out)["changed"] == 1
+    _, shown, _ = _run(capsys, "--database", str(path), "show", record.canonical_url)
+    assert json.loads(shown)["post_id"] == 77001
+
+
+def test_reclean_waits_for_no_crawl_it_is_busy(
+    archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`reclean` writes, so it takes the writer lock: during a crawl it stops at once."""
+    with open_archive(f"sqlite:///{archive}"):
+        status, out, err = _run(capsys, "--database", str(archive), "reclean", "--workers", "1")
+    assert (status, out) == (2, "")
+    assert "busy" in _one_line_error(err)
+    assert _runs(archive) == []
+    assert _revisions(archive, CANONICAL) == [STALE_BODY]
+
+
+# ---- demo -------------------------------------------------------------------------------------
 
 
 def test_demo_crawls_the_fixture_site(tmp_path: Path) -> None:

@@ -28,7 +28,6 @@ from tests.fault_server import (
     listing,
     start_fault_server,
     status,
-    urlset,
 )
 
 XML = "application/xml; charset=UTF-8"

@@ -1,7 +1,8 @@
 """The archive's storage against a real SQLite file: schema, upserts, reads, transactions.
 
-Tests that take the `engine` fixture are backend-neutral: `test_storage_postgres.py` imports
-them and runs them again with its own `engine` fixture pointing at PostgreSQL.
+Tests that take the `engine`, `factory` or `blank_engine` fixture are backend-neutral unless
+`test_storage_postgres.SQLITE_ONLY` names them: `test_storage_postgres.py` imports them and
+runs them again with its own fixtures pointing at PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,17 +13,17 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any, cast
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, event, func, insert, inspect, make_url, select, text
+from sqlalchemy import Engine, func, insert, inspect, make_url, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -37,108 +38,56 @@ from storage.engine import (
     upgrade_schema,
 )
 from storage.errors import ArchiveBusyError, RunNotFoundError
-from storage.locking import lock_file_path, writer_lock
-from storage.models import Article, ArticleAlias, ArticleRevision, Base, CrawlRun, TeaserLink
-from storage.records import ArticleRecord, StoredArticle, TeaserRecord
+from storage.locking import sqlite_file, writer_lock
+from storage.models import (
+    STORY_COLUMNS,
+    Article,
+    ArticleAlias,
+    ArticleRevision,
+    Base,
+    CrawlRun,
+    Page,
+    Reject,
+    StoryColumns,
+    TeaserLink,
+)
+from storage.records import (
+    EARLIEST,
+    LATEST,
+    MAX_POST_ID,
+    STORY_FIELDS,
+    ArticleRecord,
+    PageRecord,
+    RejectedChange,
+    Story,
+    sane_datetime,
+    sane_post_id,
+)
 from storage.repository import ArchiveRepository
-
-ROOT = Path(__file__).resolve().parent.parent
-STORAGE_DIR = ROOT / "storage"
-
-T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
-T1 = T0 + timedelta(hours=6)
-T2 = T0 + timedelta(days=1)
-
-# A page as WordPress serves it: mostly furniture repeated around a short story.
-RAW_PAGE = (
-    b"<!doctype html><html><head><title>Story</title></head><body>"
-    + b'<div class="trending"><a href="https://www.vallartadaily.com/x/">Trending</a></div>' * 200
-    + b"<article><p>The malecon reopens on Friday.</p></article></body></html>"
+from tests.storage_support import (
+    MALECON,
+    MEXICO,
+    RAW_PAGE,
+    ROOT,
+    T0,
+    T1,
+    T2,
+    article,
+    blank_engine,
+    count,
+    edit,
+    engine,
+    factory,
+    find,
+    save,
+    statements_on,
+    teaser,
 )
 
+__all__ = ["blank_engine", "engine", "factory"]  # fixtures, imported for pytest
 
-def teaser(
-    target: str, position: int, *, kind: str = "trending", title: str | None = None
-) -> TeaserRecord:
-    """A teaser pointing at `target`, titled after it unless told otherwise."""
-    return TeaserRecord(
-        kind=kind,
-        position=position,
-        target_url=target,
-        title=title or f"Title of {target}",
-        summary=None,
-        image_alt=None,
-    )
-
-
-def article(
-    canonical_url: str = "https://www.vallartadaily.com/malecon/", **changes: Any
-) -> ArticleRecord:
-    """A complete ArticleRecord; keyword arguments replace single fields."""
-    record = ArticleRecord(
-        canonical_url=canonical_url,
-        aliases=(),
-        post_id=4242,
-        title="Malecon reopens",
-        lede="The malecon reopens on Friday.",
-        body="The malecon reopens on Friday.\n\nWork took six months.",
-        blocks=(
-            {"kind": "paragraph", "text": "The malecon reopens on Friday."},
-            {"kind": "paragraph", "text": "Work took six months."},
-        ),
-        dateline="Puerto Vallarta",
-        author="PVDN Staff",
-        categories=("Local News",),
-        published=datetime(2025, 5, 30, 9, 0, tzinfo=timezone(timedelta(hours=-6))),
-        modified=None,
-        paywalled=False,
-        extractor="pvdn",
-        raw_html=RAW_PAGE,
-        fetched_url=canonical_url,
-        teasers=(),
-    )
-    return replace(record, **changes)
-
-
-def save(factory: sessionmaker[Session], record: ArticleRecord, seen_at: datetime) -> str:
-    """Save one record in its own transaction, as the crawler's pipeline does."""
-    with factory.begin() as session:
-        return ArchiveRepository(session).save_article(record, seen_at)
-
-
-def count(factory: sessionmaker[Session], model: type[Base]) -> int:
-    """Rows in a table."""
-    with factory() as session:
-        return session.scalar(select(func.count()).select_from(model)) or 0
-
-
-def find(factory: sessionmaker[Session], url: str) -> StoredArticle:
-    """The stored article at `url`, which the test knows is there."""
-    with factory() as session:
-        found = ArchiveRepository(session).find_article(url)
-    assert found is not None, url
-    return found
-
-
-@pytest.fixture
-def blank_engine(tmp_path: Path) -> Iterator[Engine]:
-    """An empty temporary SQLite file, not migrated, disposed after the test."""
-    engine = make_engine(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def engine(blank_engine: Engine) -> Engine:
-    """A migrated archive in a temporary SQLite file, disposed after the test."""
-    upgrade_schema(blank_engine)
-    return blank_engine
-
-
-@pytest.fixture
-def factory(engine: Engine) -> sessionmaker[Session]:
-    """Sessions on the test archive."""
-    return session_factory(engine)
+STORAGE_DIR = ROOT / "storage"
+HEAD = "0003"
 
 
 # ---- schema ---------------------------------------------------------------------------------
@@ -149,7 +98,7 @@ def test_migrations_create_the_schema_at_head(engine: Engine) -> None:
     with engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         tables = set(inspect(connection).get_table_names())
-    assert head == "0002"
+    assert head == HEAD
     assert version == head
     assert {
         "articles",
@@ -157,20 +106,15 @@ def test_migrations_create_the_schema_at_head(engine: Engine) -> None:
         "teaser_links",
         "crawl_runs",
         "article_revisions",
+        "pages",
+        "rejects",
     } <= tables
 
 
 def test_second_upgrade_is_a_no_op(engine: Engine) -> None:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement.strip().upper())
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements_on(engine) as seen:
         upgrade_schema(engine)
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
+    statements = [s.upper() for s in seen]
     writes = [
         s for s in statements if s.startswith(("CREATE", "ALTER", "DROP", "INSERT", "UPDATE"))
     ]
@@ -178,7 +122,7 @@ def test_second_upgrade_is_a_no_op(engine: Engine) -> None:
     assert writes == []
     with engine.connect() as connection:
         versions = connection.execute(text("SELECT version_num FROM alembic_version")).all()
-    assert [row[0] for row in versions] == ["0002"]
+    assert [row[0] for row in versions] == [HEAD]
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
@@ -206,12 +150,50 @@ def test_sqlite_connections_are_configured(engine: Engine) -> None:
 def test_deleting_an_article_cascades(factory: sessionmaker[Session]) -> None:
     record = article(aliases=("https://www.vallartadaily.com/?p=4242",), teasers=(teaser("a", 0),))
     save(factory, record, T0)
-    save(factory, replace(record, body="edited"), T1)
+    save(factory, edit(record, body="edited"), T1)
     assert count(factory, ArticleRevision) == 2
+    with factory.begin() as session:
+        repo = ArchiveRepository(session)
+        run_id = repo.start_run("pvdn", T0)
+        repo.add_rejects([RejectedChange("https://x.test/", "article", "refused")], run_id, T1)
     with factory.begin() as session:
         session.execute(Article.__table__.delete())
     children = (ArticleAlias, TeaserLink, ArticleRevision)
     assert [count(factory, model) for model in children] == [0, 0, 0]
+    # A reject outlives its run's row: it says what was lost, whichever run lost it.
+    with factory.begin() as session:
+        session.execute(CrawlRun.__table__.delete())
+    with factory() as session:
+        assert session.execute(select(Reject.url, Reject.run_id)).all() == [
+            ("https://x.test/", None)
+        ]
+
+
+def _columns_of_0001(
+    record: ArticleRecord, first_seen: datetime, last_seen: datetime
+) -> dict[str, Any]:
+    """An article row as 0001's code wrote it: only 0001's columns."""
+    story = record.story
+    return {
+        "canonical_url": record.canonical_url,
+        "post_id": record.post_id,
+        "title": story.title,
+        "lede": story.lede,
+        "body": story.body,
+        "blocks": [dict(block) for block in story.blocks],
+        "dateline": story.dateline,
+        "author": story.author,
+        "categories": list(story.categories),
+        "published": story.published,
+        "modified": story.modified,
+        "paywalled": story.paywalled,
+        "extractor": story.extractor,
+        "content_hash": story.content_hash,
+        "raw_html": record.raw_html,
+        "raw_url": record.fetched_url,
+        "first_seen": first_seen,
+        "last_seen": last_seen,
+    }
 
 
 def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> None:
@@ -224,28 +206,7 @@ def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> Non
     # Written as 0001's code wrote it: only 0001's columns (Core INSERTs name only those).
     with blank_engine.begin() as connection:
         article_id = connection.execute(
-            insert(Article)
-            .values(
-                canonical_url=record.canonical_url,
-                post_id=record.post_id,
-                title=record.title,
-                lede=record.lede,
-                body=record.body,
-                blocks=[dict(block) for block in record.blocks],
-                dateline=record.dateline,
-                author=record.author,
-                categories=list(record.categories),
-                published=record.published,
-                modified=record.modified,
-                paywalled=record.paywalled,
-                extractor=record.extractor,
-                content_hash=record.content_hash,
-                raw_html=record.raw_html,
-                raw_url=record.fetched_url,
-                first_seen=T0,
-                last_seen=T1,
-            )
-            .returning(Article.id)
+            insert(Article).values(**_columns_of_0001(record, T0, T1)).returning(Article.id)
         ).scalar_one()
         connection.execute(
             insert(ArticleAlias).values(
@@ -271,30 +232,158 @@ def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> Non
     assert (stored.etag, stored.last_modified, stored.gone_at, stored.gone_status) == (None,) * 4
     assert stored.revision_count == 1
     assert (stored.first_seen, stored.last_seen) == (T0, T1)
-    assert stored.content_hash == record.content_hash
-    assert [(t.target_url, t.seen_count) for t in stored.teasers] == [
-        ("https://www.vallartadaily.com/whales/", 2)
-    ]
+    assert stored.content_hash == record.story.content_hash
+    with factory() as session:
+        teaser_rows = session.execute(select(TeaserLink.target_url, TeaserLink.seen_count)).all()
+    assert [tuple(row) for row in teaser_rows] == [("https://www.vallartadaily.com/whales/", 2)]
     with factory() as session:
         repo = ArchiveRepository(session)
         revisions = repo.revisions(record.canonical_url)
-        pages = list(repo.raw_pages())
+        pages = repo.raw_pages()
     assert [(p.canonical_url, p.raw_url, p.raw_html) for p in pages] == [
         (record.canonical_url, record.fetched_url, RAW_PAGE)
     ]
     assert len(revisions) == 1
     first = revisions[0]
     assert (first.article_id, first.number, first.captured_at) == (article_id, 1, T0)
-    assert first.content_hash == record.content_hash
-    assert (first.title, first.body, first.blocks) == (record.title, record.body, record.blocks)
-    assert (first.categories, first.published) == (record.categories, record.published)
-    assert (first.paywalled, first.extractor) == (False, "pvdn")
+    assert first.content_hash == record.story.content_hash
+    story = record.story
+    assert (first.story.title, first.story.body, first.story.blocks) == (
+        story.title,
+        story.body,
+        story.blocks,
+    )
+    assert (first.story.categories, first.story.published) == (story.categories, story.published)
+    assert (first.story.paywalled, first.story.extractor) == (False, "pvdn")
 
     # The first change after the upgrade continues the numbering.
-    assert save(factory, replace(record, title="Malecon reopens Saturday"), T2) == "changed"
+    assert save(factory, edit(record, title="Malecon reopens Saturday"), T2) == "changed"
     with factory() as session:
         numbers = [r.number for r in ArchiveRepository(session).revisions(record.canonical_url)]
     assert numbers == [1, 2]
+
+
+_PIER = edit(article("https://www.vallartadaily.com/pier/"), post_id=5000)
+_MALECON_0002 = article(
+    aliases=("https://www.vallartadaily.com/?p=4242",),
+    modified=datetime(2025, 5, 31, 20, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+)
+
+
+def _archive_of_0002(engine: Engine) -> list[int]:
+    """Migrate to 0002 and store, as 0002's code did, `_MALECON_0002` (with validators, an
+    alias, last seen at T1) and `_PIER` (gone since T1), each with its revision 1, and a run.
+    Returns the two articles' ids."""
+    upgrade_schema(engine, "0002")
+    revision_columns = ("title", "lede", "body", "blocks", "dateline", "author", "categories")
+    ids = []
+    with engine.begin() as connection:
+        for row, last_seen, extra in (
+            (_MALECON_0002, T1, {"etag": '"v1"', "last_modified": "Sun, 01 Jun 2025 GMT"}),
+            (_PIER, T0, {"gone_at": T1, "gone_status": 410}),
+        ):
+            columns = _columns_of_0001(row, T0, last_seen) | extra
+            article_id = connection.execute(
+                insert(Article).values(**columns).returning(Article.id)
+            ).scalar_one()
+            ids.append(article_id)
+            # As 0002's code wrote revisions: the story columns it knew.
+            connection.execute(
+                insert(ArticleRevision).values(
+                    article_id=article_id,
+                    number=1,
+                    content_hash=row.story.content_hash,
+                    captured_at=T0,
+                    published=row.story.published,
+                    modified=row.story.modified,
+                    paywalled=False,
+                    extractor="pvdn",
+                    **{name: columns[name] for name in revision_columns},
+                )
+            )
+        connection.execute(
+            insert(ArticleAlias).values(
+                url=_MALECON_0002.aliases[0], article_id=ids[0], first_seen=T0, last_seen=T1
+            )
+        )
+        connection.execute(
+            insert(CrawlRun).values(
+                started_at=T0, finished_at=T1, status="ok", spider="pvdn", counts={"new": 2}
+            )
+        )
+    return ids
+
+
+def test_migration_0003_upgrades_an_archive_of_0002(blank_engine: Engine) -> None:
+    """Articles stored before 0003 keep everything; their check time is their last sighting,
+    and their dates (stored without an offset) read back in UTC as they did."""
+    ids = _archive_of_0002(blank_engine)
+    record = _MALECON_0002
+    upgrade_schema(blank_engine)
+    with blank_engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, Base.metadata) == [], "upgraded schema == models"
+    assert version == HEAD
+    factory = session_factory(blank_engine)
+
+    stored = find(factory, record.aliases[0])
+    assert stored.id == ids[0] and stored.aliases == record.aliases
+    assert stored.checked_at == stored.last_seen == T1, "back-filled with the last sighting"
+    assert (stored.etag, stored.last_modified) == ('"v1"', "Sun, 01 Jun 2025 GMT")
+    assert stored.story.published == record.story.published  # the same instant ...
+    assert stored.story.modified == record.story.modified
+    for value in (stored.story.published, stored.story.modified):
+        assert value is not None and value.utcoffset() == timedelta(0)  # ... read in UTC
+    assert stored.story.empty_reason is None
+    assert stored.content_hash == record.story.content_hash, "UTC instants hash the same"
+    assert replace(stored.story, published=None, modified=None) == replace(
+        record.story, published=None, modified=None
+    )
+    pier = find(factory, _PIER.canonical_url)
+    assert (pier.id, pier.post_id) == (ids[1], 5000)
+    assert (pier.gone_at, pier.gone_status, pier.checked_at) == (T1, 410, T0)
+    with factory() as session:
+        repo = ArchiveRepository(session)
+        (revision,) = repo.revisions(record.canonical_url)
+        stats = repo.stats()
+        known = repo.known_pages()
+    assert revision.story.published is not None
+    assert revision.story.published.utcoffset() == timedelta(0)
+    assert revision.story.published == record.story.published
+    assert (stats["articles"], stats["revisions"], stats["runs"]) == (2, 2, 1)
+    assert (stats["pages"], stats["rejects"], stats["gone"]) == (0, 0, 1)
+    assert known[record.aliases[0]].checked_at == T1
+    assert known[_PIER.canonical_url].gone is True
+
+
+def test_after_0003_stories_keep_their_offsets_and_post_ids_fit_64_bits(
+    blank_engine: Engine,
+) -> None:
+    _archive_of_0002(blank_engine)
+    upgrade_schema(blank_engine)
+    factory = session_factory(blank_engine)
+    record = _MALECON_0002
+    # The same story again is no change, even though the offsets it brings were not stored.
+    assert save(factory, record, T2) == "unchanged"
+    # A story saved after the upgrade keeps its offsets; the numbering continues.
+    edited = edit(record, title="Malecon reopens Saturday", post_id=2**40)
+    assert save(factory, edited, T2 + timedelta(hours=1)) == "changed"
+    stored = find(factory, record.canonical_url)
+    assert stored.post_id == 2**40
+    assert stored.story.published is not None and stored.story.modified is not None
+    assert stored.story.published.isoformat() == "2025-05-30T09:00:00-06:00"
+    assert stored.story.modified.isoformat() == "2025-05-31T20:00:00+05:30"
+    with factory() as session:
+        revisions = ArchiveRepository(session).revisions(record.canonical_url)
+    assert [r.number for r in revisions] == [1, 2]
+    assert revisions[1].story == edited.story
+    # The new tables take rows.
+    with factory.begin() as session:
+        ArchiveRepository(session).record_pages(
+            [PageRecord("https://www.vallartadaily.com/about/", "static", 200)], T2
+        )
+    assert count(factory, Page) == 1
 
 
 def test_database_url_prefers_explicit_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -310,30 +399,137 @@ def test_database_url_prefers_explicit_then_environment(monkeypatch: pytest.Monk
 
 def test_content_hash_covers_cleaned_content_only() -> None:
     base = article()
-    noise = replace(
+    story = base.story
+    assert story.published is not None
+    noise = edit(
         base,
         raw_html=b"<html>another trending list</html>",
         fetched_url="https://www.vallartadaily.com/?p=4242",
         teasers=(teaser("https://www.vallartadaily.com/other/", 0),),
+        etag='"v9"',
+        post_id=1,
     )
-    same_instant = replace(base, published=base.published.astimezone(UTC))
-    assert base.content_hash == noise.content_hash == same_instant.content_hash
+    same_instant = edit(base, published=story.published.astimezone(UTC))
+    # How the story was read is not the story.
+    read_otherwise = edit(base, extractor="generic", empty_reason="no story block")
+    assert (
+        story.content_hash
+        == noise.story.content_hash
+        == same_instant.story.content_hash
+        == read_otherwise.story.content_hash
+    )
     for field, value in [
-        ("body", base.body + " Update: it opened."),
+        ("body", story.body + " Update: it opened."),
         ("title", "Malecon reopens Friday"),
-        ("blocks", base.blocks[:1]),
+        ("lede", "The malecon reopens."),
+        ("blocks", story.blocks[:1]),
+        ("dateline", "Nuevo Vallarta"),
+        ("author", "Another Writer"),
         ("categories", ("Local News", "Events")),
         ("paywalled", True),
+        ("published", story.published + timedelta(minutes=1)),
         ("modified", T0),
     ]:
-        assert replace(base, **{field: value}).content_hash != base.content_hash, field
+        assert edit(base, **{field: value}).story.content_hash != story.content_hash, field
+
+
+def test_story_columns_are_the_story_fields() -> None:
+    """`StoryColumns` and `Story` are declared apart; this holds them together, column for
+    field, so a field added to one and not the other fails here rather than in a crawl."""
+    offsets = {"published_offset", "modified_offset"}
+    assert set(StoryColumns.__annotations__) == set(STORY_FIELDS) | offsets
+    assert set(STORY_COLUMNS) == set(STORY_FIELDS) | offsets
+    assert len(STORY_COLUMNS) == len(STORY_FIELDS) + 2
+    own = {
+        "articles": {
+            "id", "canonical_url", "post_id", "content_hash", "raw_html", "raw_url",
+            "first_seen", "last_seen", "checked_at", "etag", "last_modified", "gone_at",
+            "gone_status",
+        },
+        "article_revisions": {"id", "article_id", "number", "content_hash", "captured_at"},
+    }  # fmt: skip
+    for model in (Article, ArticleRevision):
+        columns = set(model.__table__.columns.keys())
+        assert columns == set(STORY_COLUMNS) | own[model.__tablename__], model.__tablename__
+
+    # Every field makes the round trip through the column values, none left at its default.
+    story = Story(
+        title="Malecon reopens",
+        lede="The malecon reopens.",
+        body="The malecon reopens.\n\nWork took six months.",
+        blocks=({"kind": "paragraph", "text": "The malecon reopens."},),
+        dateline="Puerto Vallarta",
+        author="PVDN Staff",
+        categories=("Local News", "Events"),
+        published=datetime(2025, 5, 30, 9, 0, tzinfo=MEXICO),
+        modified=datetime(2025, 5, 31, 20, 0, tzinfo=timezone(timedelta(hours=5, minutes=30))),
+        paywalled=True,
+        extractor="generic",
+        empty_reason="a reason",
+    )
+    defaults = Story()
+    assert all(getattr(story, name) != getattr(defaults, name) for name in STORY_FIELDS)
+    values = StoryColumns.story_values(story)
+    assert set(values) == set(STORY_COLUMNS)
+    assert (values["published_offset"], values["modified_offset"]) == (-360, 330)
+    assert isinstance(values["blocks"], list) and isinstance(values["categories"], list)
+    # The database hands dates back in UTC; the offset columns restore the wall clock.
+    stored = {**values, "published": story.published.astimezone(UTC)}  # type: ignore[union-attr]
+    stored["modified"] = story.modified.astimezone(UTC)  # type: ignore[union-attr]
+    restored = StoryColumns.story_from(SimpleNamespace(**stored))
+    assert restored == story
+    assert restored.published is not None and restored.modified is not None
+    assert restored.published.isoformat() == "2025-05-30T09:00:00-06:00"
+    assert restored.modified.isoformat() == "2025-05-31T20:00:00+05:30"
 
 
 def test_naive_datetimes_are_refused(factory: sessionmaker[Session]) -> None:
     with pytest.raises(ValueError, match="published"):
         article(published=datetime(2025, 5, 30, 9, 0))
+    with pytest.raises(ValueError, match="modified"):
+        article(modified=datetime(2025, 5, 30, 9, 0))
     with factory.begin() as session, pytest.raises(ValueError, match="seen_at"):
         ArchiveRepository(session).save_article(article(), datetime(2025, 6, 1))
+
+
+def test_impossible_values_are_refused_at_the_record() -> None:
+    """A year 1 or 9999 date (which overflows on conversion to UTC) or a post id past 64 bits
+    is a parsing accident: refused by the record, naming the field, before any database."""
+    for name in ("published", "modified"):
+        for year in (1, 9999):
+            # An offset that pushes the instant past datetime's range when converted to UTC.
+            tz = timezone(timedelta(hours=-6 if year == 9999 else 6))
+            with pytest.raises(ValueError, match=f"{name} .* outside the archive's range"):
+                article(**{name: datetime(year, 1 if year == 1 else 12, 1, tzinfo=tz)})
+        with pytest.raises(ValueError, match=name):
+            article(**{name: datetime(1950, 1, 1, tzinfo=UTC)})
+    for post_id in (10**23, MAX_POST_ID + 1, 0, -5):
+        with pytest.raises(ValueError, match=f"post_id {post_id}"):
+            article(post_id=post_id)
+    assert article(post_id=MAX_POST_ID).post_id == MAX_POST_ID
+    with pytest.raises(ValueError, match="canonical_url"):
+        article("")
+    with pytest.raises(ValueError, match="unknown page kind"):
+        PageRecord("https://www.vallartadaily.com/x/", "article", 200)
+
+
+def test_sane_values_drop_what_the_archive_cannot_hold() -> None:
+    assert sane_datetime(None) is None
+    assert sane_datetime(datetime(2025, 5, 30, 9, 0)) is None, "naive: no instant"
+    assert sane_datetime(datetime(1, 1, 1, tzinfo=timezone(timedelta(hours=6)))) is None
+    assert sane_datetime(datetime(9999, 12, 31, 23, tzinfo=timezone(timedelta(hours=-6)))) is None
+    assert sane_datetime(EARLIEST - timedelta(seconds=1)) is None
+    assert sane_datetime(LATEST + timedelta(seconds=1)) is None
+    for value in (EARLIEST, LATEST, datetime(2025, 5, 30, 9, 0, tzinfo=MEXICO)):
+        assert sane_datetime(value) is value
+    assert [sane_post_id(v) for v in (None, 0, -1, 1, MAX_POST_ID, MAX_POST_ID + 1)] == [
+        None,
+        None,
+        None,
+        1,
+        MAX_POST_ID,
+        None,
+    ]
 
 
 # ---- save_article ---------------------------------------------------------------------------
@@ -344,7 +540,7 @@ def test_save_reports_new_unchanged_changed(factory: sessionmaker[Session]) -> N
     assert save(factory, first, T0) == "new"
 
     # Same story, another trending list around it and fetched through another URL.
-    refetched = replace(first, raw_html=RAW_PAGE + b"<!-- new trending -->")
+    refetched = edit(first, raw_html=RAW_PAGE + b"<!-- new trending -->")
     assert save(factory, refetched, T1) == "unchanged"
     with factory() as session:
         stored = session.scalars(select(Article)).one()
@@ -352,9 +548,9 @@ def test_save_reports_new_unchanged_changed(factory: sessionmaker[Session]) -> N
         assert stored.raw_html == RAW_PAGE, "unchanged keeps the page that produced the content"
     assert count(factory, Article) == 1
 
-    edited = replace(
+    edited = edit(
         first,
-        body=first.body + "\n\nUpdate: the opening moved to Saturday.",
+        body=first.story.body + "\n\nUpdate: the opening moved to Saturday.",
         raw_html=b"<html>edited page</html>",
         fetched_url="https://www.vallartadaily.com/malecon/?amp=1",
         extractor="generic",
@@ -363,7 +559,7 @@ def test_save_reports_new_unchanged_changed(factory: sessionmaker[Session]) -> N
     with factory() as session:
         stored = session.scalars(select(Article)).one()
         assert stored.body.endswith("moved to Saturday.")
-        assert stored.content_hash == edited.content_hash
+        assert stored.content_hash == edited.story.content_hash
         assert stored.raw_html == b"<html>edited page</html>"
         assert stored.raw_url == "https://www.vallartadaily.com/malecon/?amp=1"
         assert stored.extractor == "generic"
@@ -381,7 +577,10 @@ def test_reads_in_one_session_see_the_latest_save(factory: sessionmaker[Session]
         repo.save_article(article(title="Malecon reopens Saturday"), T1)
         after = repo.find_article("https://www.vallartadaily.com/malecon/")
     assert before is not None and after is not None
-    assert (before.title, after.title) == ("Malecon reopens", "Malecon reopens Saturday")
+    assert (before.story.title, after.story.title) == (
+        "Malecon reopens",
+        "Malecon reopens Saturday",
+    )
     assert after.last_seen == T1
 
 
@@ -398,6 +597,82 @@ def test_raw_html_is_stored_compressed(factory: sessionmaker[Session]) -> None:
             RAW_PAGE,
         )
     ]
+
+
+def test_raw_pages_come_in_keyset_batches(factory: sessionmaker[Session]) -> None:
+    """A re-clean reads the archive a batch at a time, each batch after the last id it saw."""
+    slugs = ["zeta", "alpha", "mid", "beta", "omega"]
+    for number, slug in enumerate(slugs):
+        save(
+            factory,
+            article(
+                f"https://www.vallartadaily.com/{slug}/",
+                post_id=100 + number,
+                fetched_url=f"https://www.vallartadaily.com/?p={100 + number}",
+                raw_html=RAW_PAGE + slug.encode(),
+                etag=f'"{slug}"',
+                last_modified=None if number % 2 else "Sun, 01 Jun 2025 GMT",
+                title=slug,
+            ),
+            T0,
+        )
+    batches = []
+    after = 0
+    while True:
+        with factory() as session:
+            batch = ArchiveRepository(session).raw_pages(after_id=after, limit=2)
+        if not batch:
+            break
+        batches.append(batch)
+        after = batch[-1].id
+    assert [len(batch) for batch in batches] == [2, 2, 1]
+    pages = [page for batch in batches for page in batch]
+    assert [p.id for p in pages] == sorted(p.id for p in pages)
+    with factory() as session:
+        assert ArchiveRepository(session).raw_pages() == pages, "no limit: all of them"
+        assert ArchiveRepository(session).raw_pages(after_id=pages[-1].id) == []
+    for number, (slug, page) in enumerate(zip(slugs, pages, strict=True)):
+        stored = find(factory, page.canonical_url)
+        assert page.canonical_url == f"https://www.vallartadaily.com/{slug}/"
+        assert (page.raw_url, page.raw_html) == (
+            f"https://www.vallartadaily.com/?p={100 + number}",
+            RAW_PAGE + slug.encode(),
+        )
+        assert (page.etag, page.last_modified) == (stored.etag, stored.last_modified)
+        assert (page.content_hash, page.post_id) == (stored.content_hash, 100 + number)
+
+
+def test_dates_keep_their_offset_through_save_and_read(factory: sessionmaker[Session]) -> None:
+    """Stored as UTC instants (they sort and compare on both backends) and read back with the
+    offset the page wrote them with (issue 9)."""
+    published = datetime(2025, 5, 30, 23, 30, tzinfo=MEXICO)  # the next day in UTC
+    modified = datetime(2025, 6, 1, 4, 15, tzinfo=timezone(timedelta(hours=5, minutes=45)))
+    record = article(published=published, modified=modified)
+    save(factory, record, T0)
+    stored = find(factory, MALECON)
+    with factory() as session:
+        (revision,) = ArchiveRepository(session).revisions(MALECON)
+        known = ArchiveRepository(session).known_pages()[MALECON]
+        utc = session.execute(select(Article.published, Article.published_offset)).one()
+    for story in (stored.story, revision.story):
+        assert story.published is not None and story.modified is not None
+        assert story.published.isoformat() == "2025-05-30T23:30:00-06:00"
+        assert story.modified.isoformat() == "2025-06-01T04:15:00+05:45"
+    assert tuple(utc) == (datetime(2025, 5, 31, 5, 30, tzinfo=UTC), -360)
+    assert known.published == published, "the same instant (known pages read it in UTC)"
+
+    # The same instants written in UTC are the same story: nothing changes, offsets included.
+    in_utc = article(published=published.astimezone(UTC), modified=modified.astimezone(UTC))
+    assert save(factory, in_utc, T1) == "unchanged"
+    story = find(factory, MALECON).story
+    assert story.published is not None and story.published.utcoffset() == timedelta(hours=-6)
+    # A new instant is a change, stored with its own offset.
+    later = article(published=datetime(2025, 5, 31, 1, 0, tzinfo=timezone(timedelta(hours=2))))
+    assert save(factory, later, T2) == "changed"
+    story = find(factory, MALECON).story
+    assert story.published is not None
+    assert story.published.isoformat() == "2025-05-31T01:00:00+02:00"
+    assert story.modified is None
 
 
 def test_aliases_are_deduplicated_and_repointed(factory: sessionmaker[Session]) -> None:
@@ -501,12 +776,16 @@ def test_find_article_by_canonical_url_or_alias(factory: sessionmaker[Session]) 
         missing = repo.find_article("https://www.vallartadaily.com/malecon")
     assert missing is None, "URLs are compared exactly"
     assert by_alias is not None and by_alias == by_canonical
-    assert by_alias.body == record.body
-    assert by_alias.blocks == record.blocks
-    assert by_alias.categories == ("Local News",)
-    assert by_alias.published == datetime(2025, 5, 30, 15, 0, tzinfo=UTC)
-    assert by_alias.published is not None and by_alias.published.utcoffset() == timedelta(0)
-    assert by_alias.content_hash == record.content_hash
+    assert by_alias.story == record.story
+    assert by_alias.story.body == record.story.body
+    assert by_alias.story.blocks == record.story.blocks
+    assert by_alias.story.categories == ("Local News",)
+    published = by_alias.story.published
+    assert published == datetime(2025, 5, 30, 15, 0, tzinfo=UTC)
+    # Read back with the offset the page wrote it with (issue 9: dates keep their offset).
+    assert published is not None and published.utcoffset() == timedelta(hours=-6)
+    assert published.isoformat() == "2025-05-30T09:00:00-06:00"
+    assert by_alias.content_hash == record.story.content_hash
     assert by_alias.aliases == ("https://www.vallartadaily.com/?p=4242",)
     assert [(t.kind, t.position, t.target_url) for t in by_alias.teasers] == [
         ("related", 0, "r0"),
@@ -564,12 +843,28 @@ def test_stats_counts_what_is_stored(factory: sessionmaker[Session]) -> None:
         "aliases": 1,
         "teaser_links": 3,
         "paywalled": 1,
+        "no_story": 0,
         "gone": 1,
         "revisions": 4,
+        "pages": 0,
+        "rejects": 0,
         "by_extractor": {"generic": 1, "pvdn": 2},
         "runs": 0,
         "last_run": None,
     }
+
+    # A post page that showed no story, a known non-article, a refused change.
+    empty = article("https://www.vallartadaily.com/d/", body="", empty_reason="no story block")
+    save(factory, empty, T2)
+    with factory.begin() as session:
+        repo = ArchiveRepository(session)
+        repo.record_pages([PageRecord("https://www.vallartadaily.com/about/", "static", 200)], T2)
+        repo.add_rejects(
+            [RejectedChange("https://www.vallartadaily.com/e/", "article", "x")], None, T2
+        )
+    with factory() as session:
+        stats = ArchiveRepository(session).stats()
+    assert (stats["articles"], stats["no_story"], stats["pages"], stats["rejects"]) == (4, 1, 1, 1)
 
 
 def test_crawl_runs_start_and_finish(factory: sessionmaker[Session]) -> None:
@@ -599,6 +894,16 @@ def test_crawl_runs_start_and_finish(factory: sessionmaker[Session]) -> None:
     }
     assert statuses == {first: "failed", second: "finished"}
 
+    # The latest run of one spider, whatever other runs came after it.
+    with factory.begin() as session:
+        repo = ArchiveRepository(session)
+        third = repo.start_run("reclean", T2)
+        assert repo.last_run(spider="pvdn") == stats["last_run"]
+        latest = repo.last_run()
+        assert repo.last_run(spider="reclean") == latest
+        assert repo.last_run(spider="nothing") is None
+    assert latest is not None and (latest["id"], latest["spider"]) == (third, "reclean")
+
 
 def test_finishing_an_unknown_run_is_an_error(factory: sessionmaker[Session]) -> None:
     with factory.begin() as session, pytest.raises(RunNotFoundError, match="999"):
@@ -611,13 +916,11 @@ def test_finishing_an_unknown_run_is_an_error(factory: sessionmaker[Session]) ->
 def test_revisions_are_numbered_per_change(factory: sessionmaker[Session]) -> None:
     short = "https://www.vallartadaily.com/?p=4242"
     first = article(aliases=(short,))
-    second = replace(first, title="Malecon reopens Saturday")
-    third = replace(
-        second, body="Rewritten.", blocks=({"kind": "paragraph", "text": "Rewritten."},)
-    )
+    second = edit(first, title="Malecon reopens Saturday")
+    third = edit(second, body="Rewritten.", blocks=({"kind": "paragraph", "text": "Rewritten."},))
     outcomes = [
         save(factory, first, T0),
-        save(factory, replace(first, raw_html=b"<html>new trending</html>"), T0 + timedelta(1)),
+        save(factory, edit(first, raw_html=b"<html>new trending</html>"), T0 + timedelta(1)),
         save(factory, second, T1),
         save(factory, second, T1 + timedelta(1)),
         save(factory, third, T2),
@@ -629,15 +932,25 @@ def test_revisions_are_numbered_per_change(factory: sessionmaker[Session]) -> No
         assert repo.revisions(first.canonical_url) == revisions
         assert repo.revisions("https://www.vallartadaily.com/unknown/") == []
     assert [(r.number, r.captured_at) for r in revisions] == [(1, T0), (2, T1), (3, T2)]
-    assert [r.title for r in revisions] == [first.title, second.title, third.title]
-    assert [r.content_hash for r in revisions] == [
-        first.content_hash,
-        second.content_hash,
-        third.content_hash,
+    assert [r.story.title for r in revisions] == [
+        first.story.title,
+        second.story.title,
+        third.story.title,
     ]
-    assert revisions[2].body == "Rewritten." and revisions[2].blocks == third.blocks
-    assert revisions[0].blocks == first.blocks and revisions[0].categories == ("Local News",)
-    assert revisions[0].published == first.published
+    assert [r.content_hash for r in revisions] == [
+        first.story.content_hash,
+        second.story.content_hash,
+        third.story.content_hash,
+    ]
+    assert [r.story for r in revisions] == [first.story, second.story, third.story]
+    assert (
+        revisions[2].story.body == "Rewritten." and revisions[2].story.blocks == third.story.blocks
+    )
+    assert revisions[0].story.blocks == first.story.blocks
+    assert revisions[0].story.categories == ("Local News",)
+    assert revisions[0].story.published == first.story.published
+    assert revisions[0].story.published is not None
+    assert revisions[0].story.published.utcoffset() == timedelta(hours=-6)
     stored = find(factory, short)
     assert stored.revision_count == 3 and stored.content_hash == revisions[-1].content_hash
     # Another article's history is its own.
@@ -670,36 +983,35 @@ def test_known_pages_cover_canonical_urls_and_aliases(
     malecon = "https://www.vallartadaily.com/malecon/"
     pier = "https://www.vallartadaily.com/pier/"
     short, amp = "https://www.vallartadaily.com/?p=4242", "https://www.vallartadaily.com/amp/"
-    modified = datetime(2025, 5, 31, 8, 0, tzinfo=timezone(timedelta(hours=-6)))
-    save(factory, article(aliases=(short,), fetched_url=amp, etag='"m1"', modified=modified), T0)
-    save(factory, article(pier, post_id=5000, last_modified="Sun, 01 Jun 2025 GMT"), T1)
+    published = datetime(2025, 5, 31, 8, 0, tzinfo=timezone(timedelta(hours=-6)))
+    save(factory, article(aliases=(short,), fetched_url=amp, etag='"m1"', published=published), T0)
+    save(
+        factory,
+        article(pier, post_id=5000, last_modified="Sun, 01 Jun 2025 GMT", published=None),
+        T1,
+    )
     # An old address of the malecon story that is now the pier story's canonical URL.
     with factory.begin() as session:
         assert ArchiveRepository(session).add_alias(pier, malecon, T1) is True
         ArchiveRepository(session).mark_gone(pier, 410, T2)
 
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", record)
-    try:
-        with factory() as session:
-            pages = ArchiveRepository(session).known_pages()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
-    assert len([s for s in statements if s.lstrip().upper().startswith("SELECT")]) == 2
+    with statements_on(engine) as statements, factory() as session:
+        pages = ArchiveRepository(session).known_pages()
+    # Articles, aliases, other pages: one query each, whatever the archive's size.
+    assert len([s for s in statements if s.upper().startswith("SELECT")]) == 3
 
     assert set(pages) == {malecon, pier, short, amp}
     assert pages[short] is pages[amp] is pages[malecon]
     assert pages[malecon].canonical_url == malecon
+    assert pages[malecon].kind == "article" and pages[malecon].is_article
     assert pages[malecon].etag == '"m1"' and pages[malecon].last_modified is None
-    assert pages[malecon].modified == modified and pages[malecon].last_seen == T0
+    assert pages[malecon].published == published and pages[malecon].last_seen == T0
+    assert pages[malecon].checked_at == T0
     assert pages[malecon].gone is False
     assert pages[pier].canonical_url == pier, "a canonical URL wins over an alias"
     assert (pages[pier].etag, pages[pier].last_modified) == (None, "Sun, 01 Jun 2025 GMT")
-    assert (pages[pier].modified, pages[pier].last_seen, pages[pier].gone) == (None, T1, True)
+    assert (pages[pier].published, pages[pier].last_seen, pages[pier].gone) == (None, T1, True)
+    assert pages[pier].checked_at == T2, "a 404 is a check, not a sighting"
     with factory() as session:
         assert ArchiveRepository(session).known_pages() == pages
 
@@ -725,8 +1037,11 @@ def test_touch_records_a_not_modified_answer(factory: sessionmaker[Session]) -> 
     assert (stored.first_seen, stored.last_seen) == (T0, T1)
     assert (stored.etag, stored.last_modified) == ('"v2"', "Sun, 01 Jun 2025 GMT")
     assert (stored.gone_at, stored.gone_status) == (None, None)
-    assert stored.revision_count == 1 and stored.content_hash == record.content_hash
-    assert [(t.last_seen, t.seen_count) for t in stored.teasers] == [(T0, 1)], "not shown by a 304"
+    assert stored.revision_count == 1 and stored.content_hash == record.story.content_hash
+    assert len(stored.teasers) == 1
+    with factory() as session:
+        teaser_seen = session.execute(select(TeaserLink.last_seen, TeaserLink.seen_count)).all()
+    assert [tuple(row) for row in teaser_seen] == [(T0, 1)], "not shown by a 304"
     with factory() as session:
         alias_seen = session.scalars(select(ArticleAlias.last_seen)).one()
     assert alias_seen == T0
@@ -785,7 +1100,8 @@ def test_naive_times_are_refused_by_touch_and_mark_gone(factory: sessionmaker[Se
 # Takes the lock in another process; "hold" keeps it until killed, "try" releases it at once.
 LOCK_CHILD = """
 import sys, time
-from storage import ArchiveBusyError, make_engine, writer_lock
+from storage import ArchiveBusyError, make_engine
+from storage.locking import writer_lock
 engine = make_engine(sys.argv[1])
 try:
     with writer_lock(engine):
@@ -870,31 +1186,38 @@ def test_writer_lock_is_released_when_the_block_ends(engine: Engine) -> None:
         pass
 
 
-def test_writer_lock_on_sqlite_is_a_sidecar_file(engine: Engine) -> None:
+def test_writer_lock_on_sqlite_is_the_database_file_itself(engine: Engine) -> None:
+    """The lock is on the file's identity: no side file to delete or to miss through another
+    name (issue 10). Before, a `<database>.lock` file held it, with the holder's pid."""
     database = Path(str(engine.url.database)).resolve()
-    sidecar = lock_file_path(engine.url)
-    assert sidecar is not None and sidecar == database.with_name("archive.sqlite3.lock")
+    folder = database.parent
+    before = sorted(p.name for p in folder.iterdir())
     with writer_lock(engine):
-        assert sidecar.read_text().strip() == str(os.getpid())
+        assert sorted(p.name for p in folder.iterdir()) == before, "no side file"
         with pytest.raises(ArchiveBusyError) as busy, writer_lock(engine):
             pass  # not re-entrant, even in the holder's own process
-    assert str(database) in str(busy.value) and f"pid {os.getpid()}" in str(busy.value)
-    assert sidecar.exists(), "kept: deleting it would let two processes lock two files"
+        # The same file under another name and another path meets the same lock.
+        linked = folder / "linked.sqlite3"
+        os.link(database, linked)
+        other = make_engine(f"sqlite:///{folder}/../{folder.name}/linked.sqlite3")
+        try:
+            with pytest.raises(ArchiveBusyError), writer_lock(other):
+                pass
+        finally:
+            other.dispose()
+    assert str(database) in str(busy.value), "names the database"
+    assert not database.with_name(database.name + ".lock").exists()
     with writer_lock(engine):
         pass
 
 
 def test_writer_lock_paths(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
-    assert lock_file_path(make_url("sqlite:///relative.sqlite3")) == tmp_path / (
-        "relative.sqlite3.lock"
-    )
-    assert (
-        lock_file_path(make_url("sqlite:///file:x.db?mode=ro&uri=true")) == tmp_path / "x.db.lock"
-    )
+    assert sqlite_file(make_url("sqlite:///relative.sqlite3")) == tmp_path / "relative.sqlite3"
+    assert sqlite_file(make_url("sqlite:///file:x.db?mode=ro&uri=true")) == tmp_path / "x.db"
     for url in ("sqlite://", "sqlite:///:memory:", "sqlite:///file:m?mode=memory&uri=true"):
-        assert lock_file_path(make_url(url)) is None, url
-    assert lock_file_path(make_url("postgresql+psycopg://h/db")) is None
+        assert sqlite_file(make_url(url)) is None, url
+    assert sqlite_file(make_url("postgresql+psycopg://h/db")) is None
     memory = make_engine("sqlite://")
     try:
         with writer_lock(memory), writer_lock(memory):  # private to its connection: no lock
@@ -933,7 +1256,7 @@ def test_failure_inside_a_transaction_leaves_nothing_behind(factory: sessionmake
         repo = ArchiveRepository(session)
         assert repo.find_article("https://www.vallartadaily.com/pier/") is None
         kept = repo.find_article("https://www.vallartadaily.com/malecon/")
-    assert kept is not None and kept.body == article().body and kept.last_seen == T0
+    assert kept is not None and kept.story.body == article().story.body and kept.last_seen == T0
     assert (count(factory, Article), count(factory, TeaserLink)) == (1, 0)
 
 
@@ -952,7 +1275,8 @@ def test_storage_imports_no_crawler_or_cleaning_code() -> None:
                 direct.add(node.module.split(".")[0])
     assert direct & FORBIDDEN_IMPORTS == set()
     probe = (
-        "import sys, storage, storage.engine, storage.repository, storage.models;"
+        "import sys, storage, storage.engine, storage.repository, storage.models,"
+        " storage.archive, storage.writer, storage.faults, storage.locking;"
         "top = {name.split('.')[0] for name in sys.modules};"
         f"print(sorted(top & set({sorted(FORBIDDEN_IMPORTS)!r})))"
     )
@@ -963,17 +1287,31 @@ def test_storage_imports_no_crawler_or_cleaning_code() -> None:
 
 
 def test_public_api_is_exported() -> None:
+    # Opening an archive (engine, lock, migrations) is `open_archive` now; `upgrade_schema`
+    # and `writer_lock` stay importable from `storage.engine` and `storage.locking`.
     assert set(storage.__all__) >= {
         "ArchiveRepository",
         "ArticleRecord",
-        "TeaserRecord",
+        "Story",
+        "Teaser",
+        "AliasRecord",
+        "NotModifiedRecord",
+        "GoneRecord",
+        "PageRecord",
+        "Change",
         "make_engine",
         "session_factory",
-        "upgrade_schema",
+        "open_archive",
+        "Archive",
+        "BatchWriter",
+        "WriteReport",
         "database_url",
-        "writer_lock",
+        "ArchiveError",
         "ArchiveBusyError",
+        "ArchiveMissingError",
+        "StorageFaultError",
         "KnownPage",
+        "StoredArticle",
         "StoredRevision",
     }
     assert all(hasattr(storage, name) for name in storage.__all__)
@@ -981,11 +1319,11 @@ def test_public_api_is_exported() -> None:
 
 def test_wall_teaser_never_replaces_a_full_story(factory: sessionmaker[Session]) -> None:
     full = article()
-    teaser = replace(full, body="Only the first paragraph . . .", paywalled=True)
+    wall = edit(full, body="Only the first paragraph . . .", paywalled=True)
     assert save(factory, full, T0) == "new"
-    assert save(factory, teaser, T1) == "unchanged"
+    assert save(factory, wall, T1) == "unchanged"
     with factory() as session:
         stored = ArchiveRepository(session).find_article(full.canonical_url)
         revisions = ArchiveRepository(session).revisions(full.canonical_url)
-    assert stored is not None and stored.body == full.body and not stored.paywalled
+    assert stored is not None and stored.story == full.story
     assert len(revisions) == 1

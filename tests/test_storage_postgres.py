@@ -4,33 +4,49 @@ Set PVDN_TEST_POSTGRES_URL (e.g. postgresql+psycopg://pvdn:pvdn@127.0.0.1/pvdn_t
 them. Each test gets a schema of its own, created and dropped around it, so the database's
 other contents are never touched; the session time zone is set far from UTC so the tests also
 show that datetimes come back as UTC whatever the server says.
+
+Every test of the storage modules that takes `engine`, `factory` or `blank_engine` runs here,
+unless `SQLITE_ONLY` names it with the reason; nothing has to be listed by hand, so a new
+storage test cannot be forgotten on PostgreSQL.
 """
 
 from __future__ import annotations
 
+import inspect
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from types import ModuleType
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.engine import make_engine, session_factory, upgrade_schema
-from tests import test_storage as suite
+from tests import test_storage, test_storage_archive, test_storage_batches
 
 POSTGRES_URL = os.environ.get("PVDN_TEST_POSTGRES_URL", "")
-
-pytestmark = pytest.mark.skipif(
-    not POSTGRES_URL,
-    reason="PostgreSQL storage tests need PVDN_TEST_POSTGRES_URL "
-    "(e.g. postgresql+psycopg://user:password@127.0.0.1/dbname)",
+SKIP_REASON = (
+    "PostgreSQL storage tests need PVDN_TEST_POSTGRES_URL "
+    "(e.g. postgresql+psycopg://user:password@127.0.0.1/dbname)"
 )
+
+SUITES: tuple[ModuleType, ...] = (test_storage, test_storage_batches, test_storage_archive)
+DATABASE_FIXTURES = frozenset({"engine", "factory", "blank_engine"})
+
+SQLITE_ONLY = {
+    "test_sqlite_connections_are_configured": "SQLite pragmas",
+    "test_writer_lock_on_sqlite_is_the_database_file_itself": "the flock on the SQLite file",
+    "test_a_full_disk_stops_the_writer_with_its_cause": "SQLite's max_page_count",
+}
 
 
 @pytest.fixture
 def blank_engine() -> Iterator[Engine]:
     """A fresh, empty schema of the given database, not migrated, dropped afterwards."""
+    if not POSTGRES_URL:
+        pytest.skip(SKIP_REASON)
     schema = f"pvdn_test_{uuid.uuid4().hex[:12]}"
     admin = create_engine(POSTGRES_URL)
     try:
@@ -63,50 +79,30 @@ def factory(engine: Engine) -> sessionmaker[Session]:
     return session_factory(engine)
 
 
+def _database_tests(module: ModuleType) -> dict[str, Callable[..., Any]]:
+    """The module's tests that take a database fixture."""
+    return {
+        name: function
+        for name, function in vars(module).items()
+        if name.startswith("test_")
+        and callable(function)
+        and DATABASE_FIXTURES & set(inspect.signature(function).parameters)
+    }
+
+
 # The same tests as on SQLite; they take `engine` / `factory` / `blank_engine` from this module.
-test_migrations_create_the_schema_at_head = suite.test_migrations_create_the_schema_at_head
-test_second_upgrade_is_a_no_op = suite.test_second_upgrade_is_a_no_op
-test_migrated_schema_matches_the_models = suite.test_migrated_schema_matches_the_models
-test_deleting_an_article_cascades = suite.test_deleting_an_article_cascades
-test_migration_0002_upgrades_an_archive_of_0001 = (
-    suite.test_migration_0002_upgrades_an_archive_of_0001
-)
-test_naive_datetimes_are_refused = suite.test_naive_datetimes_are_refused
-test_save_reports_new_unchanged_changed = suite.test_save_reports_new_unchanged_changed
-test_reads_in_one_session_see_the_latest_save = suite.test_reads_in_one_session_see_the_latest_save
-test_raw_html_is_stored_compressed = suite.test_raw_html_is_stored_compressed
-test_aliases_are_deduplicated_and_repointed = suite.test_aliases_are_deduplicated_and_repointed
-test_add_alias_points_a_later_url_at_a_stored_article = (
-    suite.test_add_alias_points_a_later_url_at_a_stored_article
-)
-test_teasers_seen_again_update_one_row = suite.test_teasers_seen_again_update_one_row
-test_same_teaser_on_two_pages_is_two_rows = suite.test_same_teaser_on_two_pages_is_two_rows
-test_find_article_by_canonical_url_or_alias = suite.test_find_article_by_canonical_url_or_alias
-test_iter_articles_streams_in_id_order = suite.test_iter_articles_streams_in_id_order
-test_stats_counts_what_is_stored = suite.test_stats_counts_what_is_stored
-test_crawl_runs_start_and_finish = suite.test_crawl_runs_start_and_finish
-test_finishing_an_unknown_run_is_an_error = suite.test_finishing_an_unknown_run_is_an_error
-test_repository_never_commits = suite.test_repository_never_commits
-test_failure_inside_a_transaction_leaves_nothing_behind = (
-    suite.test_failure_inside_a_transaction_leaves_nothing_behind
-)
-test_revisions_are_numbered_per_change = suite.test_revisions_are_numbered_per_change
-test_validators_are_stored_on_every_outcome = suite.test_validators_are_stored_on_every_outcome
-test_known_pages_cover_canonical_urls_and_aliases = (
-    suite.test_known_pages_cover_canonical_urls_and_aliases
-)
-test_touch_records_a_not_modified_answer = suite.test_touch_records_a_not_modified_answer
-test_mark_gone_keeps_the_first_time_and_a_save_clears_it = (
-    suite.test_mark_gone_keeps_the_first_time_and_a_save_clears_it
-)
-test_naive_times_are_refused_by_touch_and_mark_gone = (
-    suite.test_naive_times_are_refused_by_touch_and_mark_gone
-)
-# The advisory lock is per database, so these would collide with a crawl writing to the same
-# database at the time; the test database is meant for tests only.
-test_writer_lock_excludes_other_processes_until_sigkill = (
-    suite.test_writer_lock_excludes_other_processes_until_sigkill
-)
-test_writer_lock_is_released_when_the_block_ends = (
-    suite.test_writer_lock_is_released_when_the_block_ends
-)
+# The advisory lock is per database, so the lock tests would collide with a crawl writing to the
+# same database at the time; the test database is meant for tests only.
+for _suite in SUITES:
+    for _name, _test in _database_tests(_suite).items():
+        if _name not in SQLITE_ONLY:
+            globals()[_name] = _test
+
+
+def test_every_sqlite_only_test_exists_and_says_why() -> None:
+    """No stale name hides a test from PostgreSQL, and every exception has its reason."""
+    every = {name for suite in SUITES for name in _database_tests(suite)}
+    assert set(SQLITE_ONLY) <= every
+    assert all(reason for reason in SQLITE_ONLY.values())
+    here = {name for name in globals() if name.startswith("test_")}
+    assert every - set(SQLITE_ONLY) <= here
