@@ -672,7 +672,24 @@ def test_dates_keep_their_offset_through_save_and_read(factory: sessionmaker[Ses
     story = find(factory, MALECON).story
     assert story.published is not None
     assert story.published.isoformat() == "2025-05-31T01:00:00+02:00"
-    assert story.modified is None
+    # A page that no longer states a date does not erase the one known (it may have come
+    # from a feed the page is no longer in): the stored modification date stays, offset too.
+    assert story.modified is not None
+    assert story.modified.isoformat() == "2025-06-01T04:15:00+05:45"
+
+
+def test_metadata_a_later_visit_lacks_is_kept_and_is_no_change(
+    factory: sessionmaker[Session],
+) -> None:
+    """Author and categories from a feed the article has since dropped out of: a re-check
+    that finds the page alone is the same story, not a version without them."""
+    save(factory, article(author="Ana Ruiz", categories=("Weather",)), T0)
+    assert save(factory, article(author=None, categories=()), T1) == "unchanged"
+    story = find(factory, MALECON).story
+    assert (story.author, story.categories) == ("Ana Ruiz", ("Weather",))
+    # What the page does state replaces what was known.
+    assert save(factory, article(author="Luis Gomez", categories=()), T2) == "changed"
+    assert find(factory, MALECON).story.author == "Luis Gomez"
 
 
 def test_aliases_are_deduplicated_and_repointed(factory: sessionmaker[Session]) -> None:
@@ -874,7 +891,13 @@ def test_crawl_runs_start_and_finish(factory: sessionmaker[Session]) -> None:
         repo.finish_run(first, T0 + timedelta(minutes=5), "failed", {"pages": 3})
         second = repo.start_run("pvdn", T1)
         running = repo.stats()["last_run"]
-        repo.finish_run(second, T1 + timedelta(hours=1), "finished", {"pages": 120, "new": 7})
+        repo.finish_run(
+            second,
+            T1 + timedelta(hours=1),
+            "finished",
+            {"pages": 120, "new": 7},
+            summary="pvdn run finished: new=7",
+        )
     assert second > first
     assert running is not None and (running["id"], running["status"]) == (second, "running")
     assert running["finished_at"] is None
@@ -891,6 +914,7 @@ def test_crawl_runs_start_and_finish(factory: sessionmaker[Session]) -> None:
         "finished_at": T1 + timedelta(hours=1),
         "status": "finished",
         "counts": {"pages": 120, "new": 7},
+        "summary": "pvdn run finished: new=7",
     }
     assert statuses == {first: "failed", second: "finished"}
 
