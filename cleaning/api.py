@@ -18,7 +18,7 @@ from cleaning.parsing import (
     unicode_form,
 )
 from cleaning.result import CleanArticle, empty_article
-from cleaning.site_path import clean_pvdn_page, find_container, is_pvdn
+from cleaning.site_path import clean_pvdn_page, clean_storyless_post, find_container, is_pvdn
 from cleaning.text_dump import clean_dump
 
 logger = logging.getLogger("cleaning")
@@ -97,6 +97,10 @@ def _clean_markup(given: _Input, url: str | None, options: Options) -> CleanArti
     container = find_container(index) if site_page else None
     if container is not None:
         return clean_pvdn_page(index, container, meta, url, options.zone)
+    if site_page:
+        storyless = clean_storyless_post(index, meta, url, options.zone)
+        if storyless is not None:
+            return storyless
     if not options.generic_fallback:
         return empty_article("layout not recognised", canonical_url=meta.canonical_url)
     return clean_generic(given.text, index, meta, url, options.zone, site_page=site_page)

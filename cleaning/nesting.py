@@ -3,8 +3,9 @@
 libxml2's HTML parser gives up at 256 levels of nesting and drops the rest of the page, so a
 story behind a few hundred wrappers (a page builder's, or `<div>`s an editor never closed)
 would be lost whole. The wrappers past a depth carry nothing a reader sees, so this drops
-their tags, keeping every text and every element that is not a nested container: first the
-bare ones (no attributes) past a soft depth, then every one past a hard depth.
+their tags, keeping every text and every element that is not a nested wrapper: first the
+bare ones (no attributes) past a soft depth, then every one past a hard depth; only when that
+is not enough are lists, quotes and the like flattened too.
 
 One linear pass over the tags, with a stack of the open containers: no tree is built, and
 comments and raw-text elements (scripts, styles) are skipped whole.
@@ -26,8 +27,16 @@ _NOT_NESTING = frozenset(
         *"frame basefont isindex p li dt dd option optgroup rb rt rtc rp html head body".split(),
     }
 )
-# (soft, hard) depth per attempt: past soft, bare wrappers go; past hard, every wrapper goes.
-# Table rows and list items add levels these do not count, hence the margin below 256.
+# Containers that only group or style their content: their tags can go without changing what
+# a reader sees as a block (a heading, a list, a quote, a link keep theirs unless nothing else
+# helps, on the last attempt).
+_WRAPPERS = frozenset(
+    "div span section article main aside header footer font center b i em strong u small big"
+    " mark nobr tt s strike ins".split()
+)
+# (soft, hard) depth per attempt: past soft, bare wrappers go; past hard, every wrapper goes
+# (on the last attempt every container). Table rows and list items add levels these do not
+# count, hence the margin below 256.
 _LIMITS = {1: (48, 100), 2: (16, 50), 3: (4, 16)}
 
 
@@ -61,6 +70,7 @@ def flatten_nesting(markup: str, attempt: int = 1) -> str:
     """`markup` with the tags of containers nested past the attempt's limits removed (their
     content stays in place). Later attempts flatten harder."""
     soft, hard = _LIMITS.get(attempt, _LIMITS[max(_LIMITS)])
+    any_container = attempt >= max(_LIMITS)
     opened = _Open()
     cuts: list[tuple[int, int]] = []
     pos = 0
@@ -86,7 +96,11 @@ def flatten_nesting(markup: str, attempt: int = 1) -> str:
             pos = close.end()
         elif name not in _NOT_NESTING:
             bare = not markup[m.end() : end].strip(" \t\r\n/")
-            kept = opened.depth < hard and (opened.depth < soft or not bare)
+            kept = (
+                (name not in _WRAPPERS and not any_container)
+                or opened.depth < soft
+                or (opened.depth < hard and not bare)
+            )
             if not kept:
                 cuts.append((m.start(), pos))
             opened.push(name, kept)

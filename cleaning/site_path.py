@@ -65,6 +65,27 @@ def find_container(index: PageIndex) -> etree._Element | None:
     return None
 
 
+def clean_storyless_post(
+    index: PageIndex, meta: PageMeta, url: str | None, tz: ZoneInfo
+) -> CleanArticle | None:
+    """A post page in a known layout that renders no story container at all (nothing but the
+    post header, maybe a wall, then teaser lists): the PVDN result with no blocks, so the post
+    keeps its title, dates, categories, teasers and wall. The post's own element (the
+    `<article>` around the themes' titled <h1>) is walked as the container; when that finds a
+    story, the layout is not known after all and None sends the page to the generic path."""
+    titled = [h1 for h1 in index.with_class(*profile.TITLE_CLASSES) if h1.tag == "h1"]
+    if not titled:
+        return None
+    post = next((a for a in titled[0].iterancestors() if a.tag in _POST_TAGS), None)
+    if post is None:
+        return None
+    article = clean_pvdn_page(index, post, meta, url, tz)
+    return None if article.blocks else article
+
+
+_POST_TAGS = frozenset({"article"})
+
+
 def _in_related_block(el: etree._Element) -> bool:
     return "related" in el.get("class", "") or any(
         "related" in a.get("class", "") for a in el.iterancestors()
