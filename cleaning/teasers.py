@@ -277,6 +277,9 @@ class _Finder:
                 items = [c for c in children if c.tag == "li"]
                 break
             items = [c for c in children if self._has_link(c)]
+            if len(items) == 1 and items[0].tag in {"ul", "ol"}:
+                el = items[0]  # the wrapper's one list is the list, however short
+                continue
             if len(items) == 1 and items[0].tag != "a":
                 if many is None:
                     many = self._many_links(items[0])
@@ -334,9 +337,13 @@ def _own_place(el: etree._Element) -> int:
 
 
 def _outermost_same_text(el: etree._Element) -> etree._Element:
-    """Climb while the parent wraps nothing but this heading (Astra puts it in a div)."""
+    """Climb while the parent wraps nothing but this heading (Astra puts it in a div). The
+    siblings are asked for, not the parent's length: lxml counts a parent's children one by one,
+    and a page of thousands of headings in one container made that quadratic."""
     while (parent := el.getparent()) is not None and parent.tag not in {"body", "html"}:
-        if len(parent) != 1 or (parent.text or "").strip() or (el.tail or "").strip():
+        if el.getprevious() is not None or el.getnext() is not None:
+            break
+        if (parent.text or "").strip() or (el.tail or "").strip():
             break
         el = parent
     return el
