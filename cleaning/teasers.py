@@ -98,6 +98,7 @@ class _Finder:
         self.items_of: dict[etree._Element, list[etree._Element]] = {}
         self.few_links: set[etree._Element] = set()  # fewer than three links inside
         self.read: dict[tuple[etree._Element, TeaserKind], Teaser | None] = {}
+        self.meta_classes: dict[str, bool] = {}  # a list repeats its items' class strings
 
     def find(
         self,
@@ -310,7 +311,7 @@ class _Finder:
         for item in items:
             key = (item, kind)
             if key not in self.read:
-                self.read[key] = _read_item(item, kind, self.base_url)
+                self.read[key] = _read_item(item, kind, self.base_url, self.meta_classes)
             teaser = self.read[key]
             if teaser is not None:
                 yield teaser
@@ -320,20 +321,23 @@ def _own_place(el: etree._Element) -> int:
     """`_FURNITURE` when the element is a menu or a widget that never lists teasers,
     `_WIDGET_AREA` when it is a sidebar, a footer or a widget."""
     tag = el.tag
-    if not isinstance(tag, str):
-        return 0
-    words = (el.get("class") or "").split()
+    class_attr = el.get("class")
+    if class_attr is None:  # most ancestors: decided by the tag (and the id) alone
+        if tag == "nav":
+            return _FURNITURE
+        return _WIDGET_AREA if tag in WIDGET_AREA_TAGS or el.get("id") in WIDGET_AREA_IDS else 0
+    words = class_attr.split()
     if tag == "nav" and TEASER_NAV_CLASSES.isdisjoint(words):
         return _FURNITURE
-    place = 0
-    if words:
-        if not NON_TEASER_WIDGET_CLASSES.isdisjoint(words):
-            return _FURNITURE
-        if not WIDGET_AREA_CLASSES.isdisjoint(words):
-            place = _WIDGET_AREA
-    if tag in WIDGET_AREA_TAGS or el.get("id") in WIDGET_AREA_IDS:
-        place = _WIDGET_AREA
-    return place
+    if not NON_TEASER_WIDGET_CLASSES.isdisjoint(words):
+        return _FURNITURE
+    if (
+        not WIDGET_AREA_CLASSES.isdisjoint(words)
+        or tag in WIDGET_AREA_TAGS
+        or el.get("id") in WIDGET_AREA_IDS
+    ):
+        return _WIDGET_AREA
+    return 0
 
 
 def _outermost_same_text(el: etree._Element) -> etree._Element:
@@ -373,8 +377,11 @@ def _one_target(el: etree._Element) -> bool:
     return target is not None
 
 
-def _read_item(item: etree._Element, kind: TeaserKind, base_url: str | None) -> Teaser | None:
-    """One teaser from one pass over the item: its title link, thumbnail and excerpt."""
+def _read_item(
+    item: etree._Element, kind: TeaserKind, base_url: str | None, meta_classes: dict[str, bool]
+) -> Teaser | None:
+    """One teaser from one pass over the item: its title link, thumbnail and excerpt.
+    `meta_classes` remembers which class strings name views, dates and the like."""
     # A link inside a heading or with "title" in its class is the title; else the first text link.
     first: tuple[etree._Element, str] | None = None
     titled = False
@@ -399,7 +406,13 @@ def _read_item(item: etree._Element, kind: TeaserKind, base_url: str | None) -> 
             img = img if img is not None else el
         if el is not item:
             class_attr = el.get("class")
-            if tag == "time" or (class_attr and _META_CLASS.search(class_attr)):
+            if class_attr:
+                is_meta = meta_classes.get(class_attr)
+                if is_meta is None:
+                    is_meta = meta_classes[class_attr] = bool(_META_CLASS.search(class_attr))
+            else:
+                is_meta = False
+            if is_meta or tag == "time":
                 meta.append(el)
             elif tag == "p" or (class_attr and "excerpt" in class_attr):
                 excerpts.append(el)
