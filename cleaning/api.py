@@ -9,9 +9,16 @@ from cleaning.generic import clean_generic
 from cleaning.metadata import read_meta
 from cleaning.options import DEFAULT_OPTIONS, Options
 from cleaning.page_index import PageIndex
-from cleaning.parsing import decode, looks_binary, parse_html, repair_mojibake
+from cleaning.parsing import (
+    decode,
+    looks_binary,
+    parse_html,
+    repair_mojibake,
+    text_looks_binary,
+    unicode_form,
+)
 from cleaning.result import CleanArticle, empty_article
-from cleaning.site_path import clean_pvdn_page, find_container, is_pvdn
+from cleaning.site_path import clean_pvdn_page, clean_storyless_post, find_container, is_pvdn
 from cleaning.text_dump import clean_dump
 
 logger = logging.getLogger("cleaning")
@@ -27,7 +34,9 @@ class _Input:
     utf8: bytes | None = None
 
 
-def _prepare(data: str | bytes, options: Options) -> _Input | CleanArticle:
+def _prepare(
+    data: str | bytes, options: Options, charset: str | None = None
+) -> _Input | CleanArticle:
     """The input as text, or an empty result saying why there is none."""
     if not isinstance(data, str | bytes | bytearray):
         raise TypeError(f"expected str or bytes, got {type(data).__name__}")
@@ -36,12 +45,17 @@ def _prepare(data: str | bytes, options: Options) -> _Input | CleanArticle:
     raw: bytes | None = None
     if isinstance(data, bytes | bytearray):
         given = bytes(data)
-        if looks_binary(given):
+        # UTF-16/32 bytes are half NULs: told apart before the control-byte count refuses them.
+        wide = unicode_form(given) is not None
+        if not wide and looks_binary(given):
             return empty_article("binary input")
+        decoded = decode(given, charset)
+        if decoded.wide and text_looks_binary(decoded.text):
+            return empty_article("binary input")
+        data = decoded.text
         # NUL looked for in the bytes: in the decoded text the search runs many times slower.
-        has_nul = b"\x00" in given
-        data, plain_utf8 = decode(given)
-        raw = given if plain_utf8 else None
+        has_nul = "\x00" in data if decoded.wide else b"\x00" in given
+        raw = given if decoded.plain_utf8 else None
     else:
         has_nul = "\x00" in data
     if not data or data.isspace():
@@ -52,11 +66,17 @@ def _prepare(data: str | bytes, options: Options) -> _Input | CleanArticle:
 
 
 def clean_html(
-    html: str | bytes, url: str | None = None, *, options: Options = DEFAULT_OPTIONS
+    html: str | bytes,
+    url: str | None = None,
+    *,
+    options: Options = DEFAULT_OPTIONS,
+    charset: str | None = None,
 ) -> CleanArticle:
     """Clean one page's HTML. `url` is where it was fetched (makes links absolute and helps
-    recognise PVDN). Never raises for bad content: an empty result carries `empty_reason`."""
-    given = _prepare(html, options)
+    recognise PVDN); `charset` is the one the HTTP `Content-Type` header named, if any (a
+    byte-order mark still wins over it, and it wins over the page's <meta>; an unknown name is
+    ignored). Never raises for bad content: an empty result carries `empty_reason`."""
+    given = _prepare(html, options, charset)
     if isinstance(given, CleanArticle):
         return given
     try:
@@ -77,6 +97,10 @@ def _clean_markup(given: _Input, url: str | None, options: Options) -> CleanArti
     container = find_container(index) if site_page else None
     if container is not None:
         return clean_pvdn_page(index, container, meta, url, options.zone)
+    if site_page:
+        storyless = clean_storyless_post(index, meta, url, options.zone)
+        if storyless is not None:
+            return storyless
     if not options.generic_fallback:
         return empty_article("layout not recognised", canonical_url=meta.canonical_url)
     return clean_generic(given.text, index, meta, url, options.zone, site_page=site_page)

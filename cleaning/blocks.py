@@ -64,11 +64,28 @@ class _Place:
 def walk_container(container: etree._Element, rules: ElementRules, title: str | None) -> Walk:
     """Blocks of the container in page order, with the subtrees dropped and why."""
     walker = _Walker(rules, title)
-    walker.children(container, _Place())
+    walker.run(container)
     return walker.walk
 
 
+class _Frame:
+    """A container being walked: its remaining children, where it is, and the loose inline
+    text gathered since its last block."""
+
+    __slots__ = ("children", "loose_kind", "pending", "place")
+
+    def __init__(self, el: etree._Element, place: _Place) -> None:
+        self.children = iter(el)
+        self.place = place
+        self.pending: list[str] = [el.text or ""]
+        self.loose_kind: BlockKind = "quote" if place.in_quote else "paragraph"
+
+
 class _Walker:
+    """Walks with a stack of frames, not recursion, so no nesting depth can exhaust Python's
+    stack: a frame is a container whose children are being read, and a child container is
+    read to its end before its parent goes on (page order)."""
+
     def __init__(self, rules: ElementRules, title: str | None) -> None:
         self.rules = rules
         self.title = fold(title) if title else None
@@ -102,38 +119,43 @@ class _Walker:
             class_attr, el.get("id") or ""
         )
 
-    def children(self, el: etree._Element, place: _Place) -> None:
-        """Emit the blocks of `el`'s children; loose inline text between them makes
-        paragraphs."""
-        pending: list[str] = [el.text or ""]
-        loose_kind: BlockKind = "quote" if place.in_quote else "paragraph"
-        deep = place.depth > MAX_DEPTH
-        for child in el:
+    def flush(self, frame: _Frame) -> None:
+        """Loose text before a block (or at a container's end) makes a paragraph of its own;
+        mostly it is only the white space between blocks."""
+        loose = "".join(frame.pending)
+        frame.pending.clear()
+        if loose and not loose.isspace():
+            self.emit(frame.loose_kind, fold(loose), frame.place)
+
+    def run(self, container: etree._Element) -> None:
+        """Emit the blocks of the container's children, in page order."""
+        stack = [_Frame(container, _Place())]
+        while stack:
+            frame = stack[-1]
+            child = next(frame.children, None)
+            if child is None:
+                self.flush(frame)
+                stack.pop()
+                continue
             tag = child.tag
             if not isinstance(tag, str):
-                pending.append(child.tail or "")
+                frame.pending.append(child.tail or "")
                 continue
             tag = tag.lower()
-            reason = None if deep else self.subtree_reason(child, tag)
+            reason = None if frame.place.depth > MAX_DEPTH else self.subtree_reason(child, tag)
             if reason is None and tag in INLINE_TAGS:
-                pending.append(" " if tag == "br" else element_text(child))
+                frame.pending.append(" " if tag == "br" else element_text(child))
             else:
-                # Loose text before a block makes a paragraph of its own (mostly it is only
-                # the white space between blocks).
-                loose = "".join(pending)
-                pending.clear()
-                if loose and not loose.isspace():
-                    self.emit(loose_kind, fold(loose), place)
+                self.flush(frame)
                 if reason is not None:
                     self.drop(child, tag, reason)
                 else:
-                    self.block(child, tag, place)
-            pending.append(child.tail or "")
-        loose = "".join(pending)
-        if loose and not loose.isspace():
-            self.emit(loose_kind, fold(loose), place)
+                    # The child's blocks come before its tail, which waits in `pending`.
+                    stack.extend(reversed(self.block(child, tag, frame.place)))
+            frame.pending.append(child.tail or "")
 
-    def block(self, el: etree._Element, tag: str, place: _Place) -> None:
+    def block(self, el: etree._Element, tag: str, place: _Place) -> list[_Frame]:
+        """Emit a block element, or return the frames of the containers to walk inside it."""
         if tag in HEADING_TAGS:
             text = element_text(el)
             if tag == "h1" and text == self.title:
@@ -143,27 +165,30 @@ class _Walker:
         elif tag in PARAGRAPH_TAGS:
             if len(el) and any(isinstance(c.tag, str) and c.tag.lower() in _BLOCKISH for c in el):
                 # Invalid but common: a <p> wrapping divs or lists; walk it like a container.
-                self.children(el, place.inner())
-            elif "wp-caption-text" in el.get("class", ""):
+                return [_Frame(el, place.inner())]
+            if "wp-caption-text" in el.get("class", ""):
                 self.emit("caption", element_text(el), place)
             else:
                 self.emit("quote" if place.in_quote else "paragraph", element_text(el), place)
         elif tag == "li" and next(el.iter("figure"), None) is not None:
             # Gallery items: an image and its caption, not a list of points.
-            self.children(el, place.inner())
+            return [_Frame(el, place.inner())]
         elif tag == "li":
             self.emit("list_item", element_text(el, skip_lists=True), place)
-            for nested in el:
-                if isinstance(nested.tag, str) and nested.tag.lower() in LIST_TAGS:
-                    self.children(nested, place.inner())
+            return [
+                _Frame(nested, place.inner())
+                for nested in el
+                if isinstance(nested.tag, str) and nested.tag.lower() in LIST_TAGS
+            ]
         elif tag in CAPTION_TAGS:
             self.emit("caption", element_text(el), place)
         elif tag == "blockquote":
-            self.children(el, place.inner(in_quote=True))
+            return [_Frame(el, place.inner(in_quote=True))]
         else:
-            # Containers (div, section, figure, lists, tables…): recurse; the profile may name
-            # the wrapper (an excerpt box) so its blocks can be judged together.
-            self.children(el, place.inner(wrapper=self.rules.wrapper_reason(el)))
+            # Containers (div, section, figure, lists, tables…): walk inside; the profile may
+            # name the wrapper (an excerpt box) so its blocks can be judged together.
+            return [_Frame(el, place.inner(wrapper=self.rules.wrapper_reason(el)))]
+        return []
 
 
 # Skipped subtrees whose content is never shown as text.

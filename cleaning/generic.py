@@ -22,6 +22,7 @@ from cleaning.result import BlockKind, CleanArticle, Removed, Teaser
 from cleaning.story import Candidate, assemble
 from cleaning.teasers import find_sections
 from cleaning.textnorm import fold
+from cleaning.xpaths import POPULAR_LIST_CLASSES, RELATED_PLUGIN_CLASSES
 
 _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "quote"}
 
@@ -74,7 +75,10 @@ def clean_generic(
         index,
         url or meta.canonical_url,
         headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
-        list_classes=(("related", profile.RELATED_LIST_CLASSES),),
+        list_classes=(
+            ("trending", POPULAR_LIST_CLASSES),
+            ("related", profile.RELATED_LIST_CLASSES + RELATED_PLUGIN_CLASSES),
+        ),
     )
     teasers: tuple[Teaser, ...] = tuple(t for s in sections for t in s.teasers)
     # Metadata comes from our own reading of <head>; trafilatura's (htmldate) triples the time.

@@ -16,6 +16,10 @@ from cleaning.textnorm import match_key, strip_trailing_ellipsis
 MIN_REPEAT_CHARS = 60
 # How many opening paragraphs a repeat may span.
 LEAD_PARAGRAPHS = 3
+# How many paragraphs such a repeat can be printed as (the excerpt may break lines anew). It
+# also bounds the walk back from the end, which builds the tail's key paragraph by paragraph:
+# unbounded, a long lede followed by many short paragraphs made that quadratic.
+MAX_TAIL_PARAGRAPHS = 2 * LEAD_PARAGRAPHS
 
 
 def _key(text: str) -> str:
@@ -25,9 +29,10 @@ def _key(text: str) -> str:
 def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
     """Index where a trailing run of paragraphs repeats the story's opening, or None.
 
-    The run must be paragraphs only, end at the last block, start after the first paragraph,
-    and match the opening (first paragraphs joined) as a prefix of at least
-    `MIN_REPEAT_CHARS` characters, or the whole first paragraph when that is shorter.
+    The run must be paragraphs only (at most `MAX_TAIL_PARAGRAPHS`), end at the last block,
+    start after the first paragraph, and match the opening (first paragraphs joined) as a
+    prefix of at least `MIN_REPEAT_CHARS` characters, or the whole first paragraph when that
+    is shorter.
     """
     paragraphs = [i for i, k in enumerate(kinds) if k == "paragraph"]
     if len(paragraphs) < 2:
@@ -45,11 +50,11 @@ def repeated_tail(kinds: Sequence[str], texts: Sequence[str]) -> int | None:
 
     lead_key = " ".join(key(i) for i in paragraphs[:LEAD_PARAGRAPHS])
     needed = min(MIN_REPEAT_CHARS, len(key(paragraphs[0])))
-    # Walk back from the last block; a tail longer than the opening cannot be its prefix,
-    # which keeps this linear on long pages.
+    # Walk back from the last block; a tail longer than the opening cannot be its prefix.
     found = None
     tail_key = ""
-    for start in range(len(kinds) - 1, paragraphs[0], -1):
+    last = len(kinds) - 1
+    for start in range(last, max(paragraphs[0], last - MAX_TAIL_PARAGRAPHS), -1):
         if kinds[start] != "paragraph":
             break
         tail_key = f"{key(start)} {tail_key}".strip()

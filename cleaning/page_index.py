@@ -16,7 +16,7 @@ from functools import cached_property
 
 from lxml import etree
 
-from cleaning.nodes import document_order_key
+from cleaning.nodes import in_document_order
 
 # Elements whose class words are indexed when the page is read: the ones the usual questions ask
 # about (story containers, teaser lists and their wrappers, the title). Links, images, list
@@ -91,7 +91,7 @@ class PageIndex:
             return list(lists[0]) if lists else []  # one word's list is in document order
         # Several words (often on one element): merge in document order.
         merged = list(dict.fromkeys(el for found in lists for el in found))
-        return merged if len(merged) == 1 else sorted(merged, key=document_order_key)
+        return merged if len(merged) == 1 else in_document_order(merged)
 
     @cached_property
     def _block_words(self) -> list[str]:

@@ -25,6 +25,7 @@ from cleaning.story import Candidate, assemble
 from cleaning.teasers import TeaserSection, find_sections
 from cleaning.text_dump import visible_date
 from cleaning.textnorm import fold
+from cleaning.xpaths import POPULAR_LIST_CLASSES, RELATED_PLUGIN_CLASSES
 
 _SIBLINGS_TO_CHECK = 3
 # All text under an element, joined by libxml2: a cheap first look before walking the lines.
@@ -62,6 +63,27 @@ def find_container(index: PageIndex) -> etree._Element | None:
             if not _in_related_block(el):
                 return el
     return None
+
+
+def clean_storyless_post(
+    index: PageIndex, meta: PageMeta, url: str | None, tz: ZoneInfo
+) -> CleanArticle | None:
+    """A post page in a known layout that renders no story container at all (nothing but the
+    post header, maybe a wall, then teaser lists): the PVDN result with no blocks, so the post
+    keeps its title, dates, categories, teasers and wall. The post's own element (the
+    `<article>` around the themes' titled <h1>) is walked as the container; when that finds a
+    story, the layout is not known after all and None sends the page to the generic path."""
+    titled = [h1 for h1 in index.with_class(*profile.TITLE_CLASSES) if h1.tag == "h1"]
+    if not titled:
+        return None
+    post = next((a for a in titled[0].iterancestors() if a.tag in _POST_TAGS), None)
+    if post is None:
+        return None
+    article = clean_pvdn_page(index, post, meta, url, tz)
+    return None if article.blocks else article
+
+
+_POST_TAGS = frozenset({"article"})
 
 
 def _in_related_block(el: etree._Element) -> bool:
@@ -131,8 +153,8 @@ def clean_pvdn_page(
         base,
         headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
         list_classes=(
-            ("trending", profile.TRENDING_LIST_CLASSES),
-            ("related", profile.RELATED_LIST_CLASSES),
+            ("trending", profile.TRENDING_LIST_CLASSES + POPULAR_LIST_CLASSES),
+            ("related", profile.RELATED_LIST_CLASSES + RELATED_PLUGIN_CLASSES),
         ),
     )
     teasers: list[Teaser] = [t for s in sections for t in s.teasers]
@@ -155,7 +177,11 @@ def clean_pvdn_page(
 
     if published is None:
         published = _visible_header_date(index, tz)
-    after_body = any(s.kind == "trending" for s in sections) or _page_has_follow_us(index)
+    # A trending list in the story's column marks the mid-2025 after-body block; one in a
+    # sidebar is on every page of its era and says nothing about this story's end.
+    after_body = any(
+        s.kind == "trending" and not s.in_widget_area for s in sections
+    ) or _page_has_follow_us(index)
     story = assemble(candidates, after_body_block=after_body)
     removed.extend(story.removed)
     paywalled = story.paywalled or rules.paywall_boxes > 0 or _wall_outside(container)

@@ -18,6 +18,9 @@ _KEY_APOSTROPHE = re.compile(f"[{_APOSTROPHES}]")
 _KEY_DROP = re.compile(r"[^\w]+")
 # A truncation marker at the end of a cut excerpt: " . . .", "...", "…", "[…]".
 TRAILING_ELLIPSIS = re.compile(r"\s*(?:\[\s*(?:\u2026|\.\.\.)\s*\]|(?:\s?\.){3,}|\u2026)\s*$")
+# Markers are a few characters long; the pattern only ever looks at this many at the end (on a
+# long run of dots, searching the whole text backtracks at every start: quadratic).
+_MARKER_WINDOW = 64
 
 
 def fold(text: str) -> str:
@@ -48,8 +51,11 @@ def strip_trailing_ellipsis(text: str) -> tuple[str, bool]:
         or (len(end) == 2 and end[1] == "." and (end[0] == "." or end[0].isspace()))
     ):
         return text, False
-    stripped = TRAILING_ELLIPSIS.sub("", text)
-    return stripped, stripped != text
+    cut = max(0, len(text) - _MARKER_WINDOW)
+    m = TRAILING_ELLIPSIS.search(text, cut)
+    if m is None:
+        return text, False
+    return text[: m.start()], True
 
 
 def ends_with_ellipsis(text: str) -> bool:

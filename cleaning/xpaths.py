@@ -168,3 +168,72 @@ HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", 
 # The label ad slots print above themselves ("- Advertisement -").
 AD_LABEL: Final = re.compile(r"^[\s\-–—]*(?:advertisement|advertising|sponsored)[\s\-–—]*$", re.I)
 BARE_URL: Final = re.compile(r"^https?://\S+$")
+
+
+# --- Teaser lists of WordPress plugins and widgets -------------------------------------------
+# What any WordPress site renders alike, wherever the theme puts it (in the content, after it,
+# in a sidebar or footer widget area, on an AMP page). Default markup of each plugin:
+# WordPress Popular Posts: widget `<aside class="widget popular-posts">` or block
+#   `<div class="popular-posts">`, list `<ul class="wpp-list">`, items with `a.wpp-post-title`,
+#   `span.wpp-excerpt` and `span.wpp-meta.post-stats` (views, date);
+# Jetpack Top Posts & Pages: widget `<aside class="widget widget_top-posts">` with
+#   `ul.widgets-list-layout` (or a plain `ul`), links `a.bump-view`; block `div.jetpack-top-posts`
+#   with `div.jetpack-top-posts-item`, `span.jetpack-top-posts-date` / `-author` / `-context`;
+# Top 10: `div.tptn_posts` with `span.tptn_title`, `span.tptn_excerpt`, `span.tptn_date`.
+POPULAR_LIST_CLASSES: Final = (
+    "popular-posts",
+    "wpp-list",
+    "widget_top-posts",
+    "jetpack-top-posts",
+    "tptn_posts",
+)
+# Jetpack Related Posts: `div.jp-relatedposts` (`div.jp-relatedposts-post`, `h4 …-post-title`,
+#   `p …-post-excerpt`, `p …-post-date`, `p …-post-context`), or as a block and on AMP pages
+#   `nav.jp-relatedposts-i2` > `div.jp-related-posts-i2__row` > `ul.jp-related-posts-i2__post`
+#   (one `li` each for the link, the image, the date and the context);
+# YARPP: `div.yarpp.yarpp-related` with an `ol`/`ul` list or `a.yarpp-thumbnail` links;
+# Contextual Related Posts: `div.crp_related` > `ul` > `li` > `a.crp_link` (`span.crp_title`),
+#   `span.crp_excerpt`, `span.crp_date`;
+# Related Posts for WP: `div.rp4wp-related-posts` > `ul.rp4wp-posts-list`;
+# themes' own blocks: `div.related-posts`.
+RELATED_PLUGIN_CLASSES: Final = (
+    "jp-relatedposts",
+    "jp-related-posts-i2__row",
+    "yarpp-related",
+    "crp_related",
+    "rp4wp-related-posts",
+    "related-posts",
+)
+# A <nav> is menus and pagination, except these related-posts blocks, which are rendered as one.
+TEASER_NAV_CLASSES: Final = frozenset({"jp-relatedposts-i2", "wp-block-jetpack-related-posts"})
+# Widgets that list links but never the article's teasers, whatever their heading says: recent
+# posts, categories, archives, search, tag cloud, calendar, RSS, text and custom HTML, pages,
+# menus, comments (classic widgets' `widget_*` classes and the block editor's `wp-block-*`).
+NON_TEASER_WIDGET_CLASSES: Final = frozenset(
+    {
+        *(
+            "widget_recent_entries widget_recent_comments widget_categories widget_archive"
+            " widget_search widget_tag_cloud widget_calendar widget_rss widget_text"
+            " widget_custom_html widget_meta widget_pages widget_nav_menu widget_media_image"
+            " widget_media_gallery widget_media_video widget_media_audio"
+        ).split(),
+        *(
+            "wp-block-latest-posts wp-block-latest-comments wp-block-categories"
+            " wp-block-archives wp-block-search wp-block-tag-cloud wp-block-calendar wp-block-rss"
+            " wp-block-page-list wp-block-navigation tagcloud calendar_wrap"
+        ).split(),
+        *"menu sub-menu nav-menu main-navigation".split(),
+    }
+)
+# Where a theme puts its widgets: a sidebar or a footer widget area.
+WIDGET_AREA_TAGS: Final = frozenset({"aside", "footer"})
+WIDGET_AREA_CLASSES: Final = frozenset(
+    {"widget", "widget-area", "sidebar", "secondary", "footer-widgets", "footer-widget-area"}
+)
+WIDGET_AREA_IDS: Final = frozenset({"secondary", "sidebar", "footer-widgets"})
+# Class tokens (split on "-" and "_") of the parts of a teaser item that are not its summary:
+# views and dates (`wpp-meta post-stats`, `jetpack-top-posts-date`, `crp_date`), authors,
+# Jetpack's "In <category>" context.
+TEASER_META_TOKENS: Final = frozenset(
+    {"meta", "stats", "views", "date", "author", "context", "byline", "count"}
+)

@@ -21,6 +21,14 @@ class SavedCase:
     def url(self) -> str | None:
         return self.meta.get("url")
 
+    @property
+    def charset(self) -> str | None:
+        """The charset of the HTTP `Content-Type` header the page was served with, when
+        meta.json records one (the spider passes it to clean_html the same way)."""
+        content_type = self.meta.get("http_headers", {}).get("Content-Type", "")
+        _, found, charset = content_type.partition("charset=")
+        return charset.strip().strip("\"'") or None if found else None
+
     def read_input(self) -> bytes:
         for name in ("page.html", "dump.txt"):
             path = self.folder / name

@@ -74,6 +74,103 @@ def test_mojibake_is_repaired() -> None:
     assert "Mexico’s café owners — “ready” for the season, said José Peña." in article.body
 
 
+@pytest.mark.parametrize(
+    ("broken", "fixed"),
+    [
+        # é right before a closing quote, read by a strict cp1252 decoder (0x9D became U+FFFD).
+        ("“Olé” said José”.".encode().decode("cp1252", "replace"), "“Olé” said José”."),
+        # Encoded twice: UTF-8 read as cp1252, saved as UTF-8, read as cp1252 again.
+        (
+            "Niño – señor".encode().decode("cp1252").encode().decode("cp1252"),
+            "Niño – señor",
+        ),
+        # Emoji (four-byte sequences) and their lead byte ð.
+        ("Sunset 🌅 at Los Muertos 🌴".encode().decode("cp1252", "replace"), None),
+        ("Sunset 🌅 at Los Muertos 🌴".encode().decode("latin-1"), "Sunset 🌅 at Los Muertos 🌴"),
+    ],
+)
+def test_mojibake_of_every_kind(broken: str, fixed: str | None) -> None:
+    article = clean_html(_page(f"<p>{broken} The pier reopened on Friday.</p>"), PVDN_URL)
+    if fixed is None:  # a strict decoder dropped bytes of the emoji: only the rest can come back
+        assert "Sunset" in article.body
+        assert "Ã" not in article.body
+    else:
+        assert article.body == f"{fixed} The pier reopened on Friday."
+
+
+def test_correct_text_is_left_alone_by_the_repair() -> None:
+    text = "Crêpes at Café Tâché, São Paulo’s “Ñandú” and Łódź — naïve 😀 • 50 °C"
+    assert clean_html(_page(f"<p>{text}</p>"), PVDN_URL).body == text
+
+
+_STORY = (
+    "<p>Puerto Vallarta, Jalisco – The Pitillal bridge reopened to traffic on Monday.</p>"
+    "<p>Crews finished the railings over the weekend, the city said.</p>"
+)
+_STORY_BLOCKS = [
+    "Puerto Vallarta, Jalisco – The Pitillal bridge reopened to traffic on Monday.",
+    "Crews finished the railings over the weekend, the city said.",
+]
+
+
+@pytest.mark.parametrize("encoding", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+@pytest.mark.parametrize("with_bom", [True, False])
+def test_utf16_and_utf32_pages(encoding: str, with_bom: bool) -> None:
+    """Half or three quarters of such bytes are NUL: read by their mark or their NUL pattern,
+    never refused as binary."""
+    bom = {
+        "utf-16-le": b"\xff\xfe",
+        "utf-16-be": b"\xfe\xff",
+        "utf-32-le": b"\xff\xfe\x00\x00",
+        "utf-32-be": b"\x00\x00\xfe\xff",
+    }[encoding]
+    data = (bom if with_bom else b"") + _page(_STORY).encode(encoding)
+    article = clean_html(data, PVDN_URL)
+    assert [b.text for b in article.blocks] == _STORY_BLOCKS
+
+
+def test_header_charset_comes_before_meta_and_detection() -> None:
+    expected = "Puerto Vallarta, Jalisco - Tickets cost 45 € for the Šibenik choir's show."
+    story = f"<p>{expected}</p>"
+    data = _page(story).encode("iso-8859-15")
+    assert clean_html(data, PVDN_URL, charset="ISO-8859-15").body == expected
+    assert clean_html(data, PVDN_URL, charset="text/html; charset=iso-8859-15").body == expected
+    # Without the header the bytes read as cp1252 (the detection's Western guess).
+    assert "¤" in clean_html(data, PVDN_URL).body
+    # The header wins over a wrong <meta>.
+    wrong_meta = _page(story, '<meta charset="windows-1250">').encode("iso-8859-15")
+    assert clean_html(wrong_meta, PVDN_URL, charset="iso-8859-15").body == expected
+
+
+@pytest.mark.parametrize("bogus", ["no-such-charset", "base64", "utf-7", "", ";", "x" * 500])
+def test_a_bogus_header_charset_is_ignored(bogus: str) -> None:
+    data = _page(_STORY).encode("utf-8")
+    assert [b.text for b in clean_html(data, PVDN_URL, charset=bogus).blocks] == _STORY_BLOCKS
+    cp1252 = _page(_STORY).encode("cp1252")
+    assert [b.text for b in clean_html(cp1252, PVDN_URL, charset=bogus).blocks] == _STORY_BLOCKS
+
+
+def test_a_byte_order_mark_wins_over_the_header() -> None:
+    data = b"\xff\xfe" + _page(_STORY).encode("utf-16-le")
+    assert [b.text for b in clean_html(data, PVDN_URL, charset="utf-8").blocks] == _STORY_BLOCKS
+
+
+@pytest.mark.parametrize("depth", [250, 255, 300, 1000, 5000])
+def test_no_story_is_lost_to_nesting(depth: int) -> None:
+    """libxml2 stops at 256 levels and drops the rest of the page; the page is read again with
+    the excess wrappers flattened, so the story and what follows it come through."""
+    markup = _page("<div>" * depth + _STORY + "</div>" * depth + "<p>Scroll to Top</p>")
+    article = clean_html(markup, PVDN_URL)
+    assert [b.text for b in article.blocks] == _STORY_BLOCKS
+    classed = _page('<div class="wp-block-group">' * depth + _STORY + "</div>" * depth)
+    assert [b.text for b in clean_html(classed, PVDN_URL).blocks] == _STORY_BLOCKS
+
+
+def test_deep_inline_nesting_keeps_the_text() -> None:
+    markup = _page("<p>" + "<span>" * 3000 + _STORY_BLOCKS[0] + "</span>" * 3000 + "</p>")
+    assert [b.text for b in clean_html(markup, PVDN_URL).blocks] == _STORY_BLOCKS[:1]
+
+
 def test_truncated_html_keeps_what_arrived() -> None:
     full = SEED_PAGE.read_bytes()
     whole = clean_html(full, PVDN_URL)

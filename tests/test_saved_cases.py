@@ -29,7 +29,7 @@ SCALAR_FIELDS = (
 def _clean(case: SavedCase) -> CleanArticle:
     data = case.read_input()
     if case.folder.joinpath("page.html").exists():
-        return clean_html(data, case.url)
+        return clean_html(data, case.url, charset=case.charset)
     return clean_text(data)
 
 
@@ -105,6 +105,17 @@ def test_dump_title_summary_splits() -> None:
             assert [t.title for t in got] == [e["title"] for e in case.expected["teasers"]]
     assert total >= 30
     assert right / total >= 0.95, misses
+
+
+def test_the_header_charset_is_what_reads_a_header_only_page() -> None:
+    """The Latin-9 case read without its header falls back to the cp1252 guess (€ becomes ¤):
+    the header's charset, not luck, is what makes its expected output right."""
+    case = next(c for c in PAGES if c.charset)
+    assert case.charset == "ISO-8859-15"
+    guessed = clean_html(case.read_input(), case.url).body
+    assert "¤" in guessed
+    assert "€" not in guessed
+    assert "€" in _clean(case).body
 
 
 def test_a_mirror_host_is_recognised_only_when_named() -> None:
