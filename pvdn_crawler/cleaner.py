@@ -96,5 +96,4 @@ class PageCleaner:
 
 def _clean(body: bytes, url: str, charset: str | None, options: Options) -> CleanArticle:
     """Runs in a worker process (or in the crawl's thread with no workers)."""
-    del charset  # MERGE-H1: passed on once clean_html takes the header's charset
-    return clean_html(body, url, options=options)
+    return clean_html(body, url, charset=charset, options=options)
