@@ -20,7 +20,9 @@ import os
 import shutil
 import subprocess
 import time
-from dataclasses import dataclass, field, replace
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -173,8 +175,6 @@ class Manifest:
         return counts
 
     def to_json(self) -> str:
-        from dataclasses import asdict  # noqa: PLC0415
-
         return json.dumps(asdict(self), ensure_ascii=False, indent=1)
 
 
@@ -543,15 +543,20 @@ def main(argv: list[str] | None = None) -> int:
     import argparse  # noqa: PLC0415
 
     parser = argparse.ArgumentParser(prog="python -m tests.wordpress_site")
-    parser.add_argument("step", choices=("reset", "fill", "change"))
+    parser.add_argument("step", choices=("reset", "fill", "change", "save"))
     parser.add_argument("--posts", type=int, default=400)
     parser.add_argument("--manifest", type=Path, default=Path("wordpress-manifest.json"))
+    parser.add_argument("--out", type=Path, default=Path("fixtures/wordpress"))
     args = parser.parse_args(argv)
     site, reason = site_from_environment()
     if site is None:
         parser.error(reason)
     if args.step == "reset":
         site.reset()
+        return 0
+    if args.step == "save":
+        saved = save_pages(load_manifest(args.manifest), args.out)
+        print(f"saved {len(saved)} files in {args.out}")
         return 0
     if args.step == "fill":
         manifest = site.fill(posts=args.posts)
@@ -560,6 +565,50 @@ def main(argv: list[str] | None = None) -> int:
     args.manifest.write_text(manifest.to_json(), encoding="utf-8")
     print(f"{len(manifest.posts)} published posts; manifest in {args.manifest}")
     return 0
+
+
+def save_pages(manifest: Manifest, out: Path) -> list[str]:
+    """Save a few pages of each kind as the site serves them (fixtures with real stock
+    markup), and `manifest.json`: the manifest's entries for the saved posts."""
+
+    def story(post: Post) -> set[str]:
+        return {block.kind for block in post.blocks}
+
+    rich = next(
+        p for p in manifest.posts if p.image_id and {"h2", "li"} <= story(p) and len(p.links) > 0
+    )
+    quoted = next(p for p in manifest.posts if "quote" in story(p) and len(p.categories) > 1)
+    attachment = next(a for a in manifest.attachments if a.id == rich.image_id)
+    weather = next(c for c in manifest.categories if c.slug == "weather")
+    about = next(p for p in manifest.pages if p.slug == "about-us")
+    pages = {
+        "post-with-image.html": rich.url,
+        "post-with-quote.html": quoted.url,
+        "page.html": about.url,
+        "attachment.html": attachment.url,
+        "category.html": weather.url,
+        "listing.html": manifest.listing_url,
+        "404.html": f"{manifest.origin}/no-such-page/",
+        "wp-sitemap.xml": manifest.sitemap_url,
+        "wp-sitemap-posts-page-1.xml": f"{manifest.origin}/wp-sitemap-posts-page-1.xml",
+        "feed.xml": manifest.feed_url,
+        "robots.txt": f"{manifest.origin}/robots.txt",
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    for name, url in pages.items():
+        try:
+            with opener.open(url, timeout=30) as response:
+                body = response.read()
+        except urllib.error.HTTPError as error:  # the 404 page
+            with error:
+                body = error.read()
+        (out / name).write_bytes(body)
+    saved = {"origin": manifest.origin, "urls": pages, "posts": [asdict(rich), asdict(quoted)]}
+    (out / "manifest.json").write_text(
+        json.dumps(saved, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+    )
+    return [*pages, "manifest.json"]
 
 
 def load_manifest(path: Path) -> Manifest:

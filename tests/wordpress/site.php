@@ -163,7 +163,7 @@ function insert_post(array $post, array &$ids): void
     if ($image) {
         // Uploaded first, then attached once the post exists; the post's content links the
         // attachment page at the address it will have then (checked below).
-        $ids[$image['key']] = insert_image($image, $post['date']);
+        $ids[$image['key']] = insert_image($image, $post['date'], $ids[$post['author']]);
         $GLOBALS['predicted'][$image['key']] = home_url('/' . $post['slug'] . '/' . $image['slug'] . '/');
     }
     $args['post_status'] = $post['status'];
@@ -187,7 +187,7 @@ function insert_post(array $post, array &$ids): void
 
 /** A JPEG drawn here (a colour field and a few bands, from the plan's numbers), uploaded into
  * the month folder of its post's date and attached to the post with its sizes. */
-function insert_image(array $image, string $date): int
+function insert_image(array $image, string $date, int $author): int
 {
     [$width, $height] = [$image['width'], $image['height']];
     $canvas = imagecreatetruecolor($width, $height);
@@ -209,6 +209,7 @@ function insert_image(array $image, string $date): int
         'post_mime_type' => 'image/jpeg',
         'post_status' => 'inherit',
         'post_date' => $date,
+        'post_author' => $author,
         'guid' => $folder['url'] . '/' . basename($file),
     ], $file, 0, true), 'image ' . $image['key']);
     update_post_meta($id, '_wp_attachment_image_alt', $image['alt']);
