@@ -118,7 +118,7 @@ TOPICS: dict[str, dict[str, Any]] = {
             "The mayor’s office said the contract will include a fine for every week of delay.",
             "{person} asked for the designs to be shown at a public meeting first.",
             "The vote came after two hours of debate and a short recess.",
-            "City engineers estimate the first phase will take about {n} weeks.",
+            "City engineers estimate the first phase will take about {hours} weeks.",
         ),
         "headings": ("What the plan includes", "What comes next", "Where the money comes from"),
         "items": (
@@ -139,13 +139,13 @@ TOPICS: dict[str, dict[str, Any]] = {
         "authors": (3, 1),
         "titles": (
             "Water service cut planned for {place} on {weekday}",
-            "Pipe repairs leave {place} without water for {n} hours",
+            "Pipe repairs leave {place} without water for {hours} hours",
             "Water utility replaces {n} meters of main pipe under {street}",
         ),
         "sentences": (
             "The water utility announced a service interruption for {place} on {weekday}.",
             "Crews will replace a section of the main pipe under {street}.",
-            "Service is expected to return gradually after about {n} hours.",
+            "Service is expected to return gradually after about {hours} hours.",
             "Residents are advised to store water and to keep taps closed during the work.",
             "A utility spokesperson, {person}, said tanker trucks will serve the clinic.",
             "The pipe being replaced was laid more than thirty years ago.",
@@ -264,7 +264,7 @@ TOPICS: dict[str, dict[str, Any]] = {
             "Civil protection checks {n} shelters ahead of the rainy season",
         ),
         "sentences": (
-            "Firefighters needed {n} hours to control a grass fire on the hills above {place}.",
+            "Firefighters needed {hours} hours to control a grass fire on the hills above {place}.",
             "No injuries were reported and no homes were damaged.",
             "Police will patrol {place} on foot and by bicycle in the evenings.",
             "Residents reported several thefts from parked cars on {street} last month.",
@@ -288,14 +288,14 @@ TOPICS: dict[str, dict[str, Any]] = {
         "authors": (2, 4),
         "titles": (
             "Tropical storm {storm} expected to bring rain to the bay on {weekday}",
-            "Heat advisory for the bay as temperatures reach {n} degrees",
+            "Heat advisory for the bay as temperatures reach {temp} degrees",
             "Rainy season arrives with {n} millimeters in one night",
         ),
         "sentences": (
             "Forecasters expect tropical storm {storm} to pass well offshore on {weekday}.",
             "Heavy rain and strong waves are likely along {beach} and the southern coast.",
             "Civil protection recommended avoiding the river crossings in {place}.",
-            "Temperatures could reach {n} degrees in the afternoon, with high humidity.",
+            "Temperatures could reach {temp} degrees in the afternoon, with high humidity.",
             "Schools in {place2} will keep students indoors during the hottest hours.",
             "{person} of the weather service said the storm was not expected to strengthen.",
             "The port captain closed the harbor to small boats until further notice.",
@@ -372,7 +372,7 @@ TOPICS: dict[str, dict[str, Any]] = {
         "authors": (5, 3),
         "titles": (
             "{team} win the regional final in {place}",
-            "Registration opens for the {n} kilometer race on the Malecón",
+            "Registration opens for the {km} kilometer race on the Malecón",
             "Youth league in {place} adds {n} teams this season",
         ),
         "sentences": (
@@ -596,6 +596,9 @@ class _Writer:
             "festival": rng.choice(FESTIVALS),
             "business": rng.choice(BUSINESSES),
             "project": rng.choice(PROJECTS),
+            "hours": str(rng.choice((3, 4, 5, 6, 8, 10, 12, 14))),
+            "temp": str(rng.choice((34, 35, 36, 37, 38, 39))),
+            "km": str(rng.choice((5, 10, 15, 21))),
             "votes": rng.choice(("12 to 5", "10 to 7", "15 to 2", "11 to 6", "unanimously")),
             "score": rng.choice(("2 to 1", "3 to 2", "1 to 0", "4 to 2", "3 to 1")),
         }
