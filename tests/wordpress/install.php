@@ -11,8 +11,9 @@
  *          config file, /etc/wordpress/config-<host>.php, which this script writes once).
  *   reset  drop the site's tables and install again: every post, user and option goes.
  *
- * The database and its user are created on first use as MariaDB's root (socket
- * authentication); that and dropping the tables on reset are the only statements written here.
+ * The database and its user are created if missing, as MariaDB's root (socket authentication,
+ * so only when run as root); that and dropping the tables on reset are the only statements
+ * written here.
  */
 
 const DB_NAME_ = 'pvdn_wordpress';
@@ -35,8 +36,12 @@ if (!$parts || ($parts['scheme'] ?? '') !== 'http' || empty($parts['host'])) {
 $host = $parts['host'];
 $config = "/etc/wordpress/config-$host.php";
 
-if (!file_exists($config)) {
+// As root (how .ci/run runs it) the database is made sure of every time, so a MariaDB whose
+// data was wiped gets it back; the config file is written once.
+if (function_exists('posix_geteuid') && posix_geteuid() === 0) {
     create_database();
+}
+if (!file_exists($config)) {
     write_config($config);
 }
 
