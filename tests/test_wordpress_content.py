@@ -83,7 +83,7 @@ def test_change_plan_picks_a_linked_and_an_unlinked_old_post() -> None:
     published = [p for p in site.posts if p.type == "post" and p.status == "publish"]
     inbound = Counter(link.target for p in published for link in p.links)
     existing = [
-        Existing(p.key, p.slug, p.title, inbound[p.key], (), p.image is not None) for p in published
+        Existing(p.key, p.slug, p.title, inbound[p.key], p.image is not None) for p in published
     ]
     slugs = {p.slug for p in site.posts}
     plan = plan_changes(existing, slugs, NOW)

@@ -963,8 +963,7 @@ class Existing:
     key: str
     slug: str
     title: str
-    linked_from: int  # published posts and pages linking to it
-    links_to: tuple[str, ...]  # keys it links to
+    linked_from: int  # published posts linking to it
     has_image: bool
 
 

@@ -246,7 +246,6 @@ class WordPressSite:
                 p.slug,
                 p.title,
                 len(p.linked_from),
-                tuple(str(link.target_id) for link in p.links),
                 p.image_id is not None,
             )
             for p in manifest.posts
