@@ -1,6 +1,7 @@
 """Crawl benchmark: `scrapy crawl pvdn` over a generated 5,000-article site on 127.0.0.1.
 
     python benchmarks/crawl_bench.py [--pages 5000] [--repeats 3] [--json out.json]
+    python benchmarks/crawl_bench.py --only incremental     # section 4 alone (a few minutes)
 
 Measures, in one run and against baselines taken in the same run (this machine is noisy):
 
@@ -10,7 +11,9 @@ Measures, in one run and against baselines taken in the same run (this machine i
    pipeline, and by the same crawl with cleaning and storage replaced by no-ops (median of
    `repeats` runs each, interleaved);
 3. peak memory (max RSS of the crawl process) of full crawls of 1,000- and 5,000-page sites;
-4. incremental cost: a second run over the unchanged site into the same archive;
+4. incremental cost: a second run over the unchanged site into the same archive, on a
+   server that gives validators (ETag, 304) and on one that gives none (as a stock
+   WordPress serves its pages);
 5. a cProfile of a 1,000-page full crawl: where the reactor thread and the writer thread spend
    their time.
 
@@ -504,6 +507,7 @@ def run(pages: int = 5000, repeats: int = 3) -> dict[str, Any]:
                 database = work / f"full-{n}.sqlite3"
                 second_runs.append(crawl(site, work, f"second-{n}", database))
                 full["archive_mib"] = round(database.stat().st_size / 2**20, 1)
+        bare = without_validators(pages, work)
         with start_site(small_pages) as small:
             small_runs = [crawl(small, work, f"small-{n}") for n in range(repeats)]
             profiled = crawl(small, work, "profile", profile=True)
@@ -543,6 +547,7 @@ def run(pages: int = 5000, repeats: int = 3) -> dict[str, Any]:
         "first": _variant(runs["full"]) | {"runs": []},
         "second": _variant(second_runs),
         "ratio": round(incremental_ratio, 4),
+        "without_validators": bare,
     }
     figures["profile"] = profiled
     figures["targets"] = [
@@ -561,12 +566,68 @@ def run(pages: int = 5000, repeats: int = 3) -> dict[str, Any]:
             "measured": f"{incremental_ratio:.2%}",
             "met": incremental_ratio <= INCREMENTAL_TARGET,
         },
+        _bare_target(bare),
     ]
     every_run = [*runs["noop"], *runs["clean_only"], *runs["full"], *second_runs, *small_runs]
+    every_run += [bare["first"], bare["second"]]
     failed = [r["label"] for r in [*every_run, profiled] if r["exit_code"] or r["verdict"] != "ok"]
     figures["failed_runs"] = failed
     figures["total_s"] = round(time.perf_counter() - started, 1)
     return figures
+
+
+def without_validators(pages: int, work: Path) -> dict[str, Any]:
+    """A first and a second full run on a site that sends no ETag and never answers 304 (a
+    stock WordPress's pages). Request counts do not vary from run to run on an unchanged
+    site, so one pair is enough."""
+    with start_site(pages, validators=False) as site:
+        first = crawl(site, work, "bare-first")
+        second = crawl(site, work, "bare-second", work / "bare-first.sqlite3")
+    return {
+        "first": first,
+        "second": second,
+        "ratio": round(second["server"]["requests"] / max(1, first["server"]["requests"]), 4),
+    }
+
+
+def _bare_target(bare: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "target": f"without validators, second run's requests <= {INCREMENTAL_TARGET:.0%}"
+        " of the first run's",
+        "measured": f"{bare['ratio']:.2%}",
+        "met": bare["ratio"] <= INCREMENTAL_TARGET,
+    }
+
+
+def run_incremental(pages: int = 5000, repeats: int = 1) -> dict[str, Any]:
+    """Section 4 alone: first and second runs with validators (`repeats` pairs, as in
+    `run`) and without."""
+    started = time.perf_counter()
+    firsts, seconds = [], []
+    with tempfile.TemporaryDirectory(prefix="pvdn-crawl-bench-") as tmp:
+        work = Path(tmp)
+        with start_site(pages) as site:
+            for n in range(repeats):
+                firsts.append(crawl(site, work, f"full-{n}"))
+                seconds.append(crawl(site, work, f"second-{n}", work / f"full-{n}.sqlite3"))
+        bare = without_validators(pages, work)
+    ratio = statistics.median(
+        second["server"]["requests"] / first["server"]["requests"]
+        for first, second in zip(firsts, seconds, strict=True)
+    )
+    every_run = [*firsts, *seconds, bare["first"], bare["second"]]
+    return {
+        "pages": pages,
+        "repeats": repeats,
+        "incremental": {
+            "first": _variant(firsts) | {"runs": []},
+            "second": _variant(seconds),
+            "ratio": round(ratio, 4),
+            "without_validators": bare,
+        },
+        "failed_runs": [r["label"] for r in every_run if r["exit_code"] or r["verdict"] != "ok"],
+        "total_s": round(time.perf_counter() - started, 1),
+    }
 
 
 # -- the report -----------------------------------------------------------------------------
@@ -699,41 +760,8 @@ def markdown(figures: dict[str, Any]) -> str:
         f" (target <= {MEMORY_TARGET}x). The {memory['large_pages']:,}-article archive takes"
         f" {memory['archive_mib']:.0f} MiB.",
         "",
-        "### Incremental run",
-        "",
-        "A second full-pipeline run over the unchanged site into the same archive. The spider"
-        " asks for known articles with `If-None-Match` (the server answers 304); because the"
-        ' previous run ended "ok", feed entries not newer than the article\'s last visit are'
-        " not requested, and the `/headlines/` walk stops at its first page whose articles"
-        " are all known. (After a run that did not end ok, every listing would be walked"
-        " again, conditionally.)",
-        "",
-        *_table(
-            ["run", "requests", "crawl s", "wall s (incl. start-up)"],
-            [
-                [
-                    "first",
-                    f"{inc['first']['requests']:.0f}",
-                    f"{inc['first']['crawl_s']:.1f}",
-                    f"{inc['first']['wall_s']:.1f}",
-                ],
-                [
-                    "second",
-                    f"{inc['second']['requests']:.0f}",
-                    f"{inc['second']['crawl_s']:.2f}",
-                    f"{inc['second']['wall_s']:.1f}",
-                ],
-            ],
-        ),
-        "",
-        f"Second / first: **{inc['ratio']:.2%}** of the requests (target <="
-        f" {INCREMENTAL_TARGET:.0%}). Second run, status counts at the server: "
-        + ", ".join(f"{k}: {v}" for k, v in inc["second"]["runs"][0]["server"]["by_status"].items())
-        + "; spider counters: "
-        + ", ".join(f"{k} {v}" for k, v in sorted(inc["second"]["runs"][0]["counts"].items()))
-        + ".",
-        "",
     ]
+    out += _incremental_section(inc)
     out += _profile_section(figures["profile"])
     out += ["### Targets", ""]
     out += _table(
@@ -743,6 +771,83 @@ def markdown(figures: dict[str, Any]) -> str:
     for paragraph in _verdict(figures):
         out += ["", paragraph]
     return "\n".join(out) + "\n"
+
+
+def _incremental_section(inc: dict[str, Any]) -> list[str]:
+    """The incremental run in both modes: with validators, and on a site that gives none."""
+    bare = inc["without_validators"]
+    bare_second = bare["second"]
+    return [
+        "### Incremental run",
+        "",
+        "A second full-pipeline run over the unchanged site into the same archive. With"
+        " validators, the spider asks for known articles with `If-None-Match` (the server"
+        ' answers 304); because the previous run ended "ok", feed entries not newer than'
+        " the article's last visit are not requested, and the `/headlines/` walk stops at"
+        " its first page whose articles are all known. (After a run that did not end ok,"
+        " every listing would be walked again, conditionally.) *Without validators*: the"
+        " same site served with no ETag and no 304, as a stock WordPress serves its pages"
+        " (the generated site has no sitemap, so no `<lastmod>` either way); one pair of"
+        " runs, as request counts do not vary between runs of an unchanged site.",
+        "",
+        *_table(
+            ["server", "run", "requests", "crawl s", "wall s (incl. start-up)"],
+            [
+                [
+                    "validators",
+                    "first",
+                    f"{inc['first']['requests']:.0f}",
+                    f"{inc['first']['crawl_s']:.1f}",
+                    f"{inc['first']['wall_s']:.1f}",
+                ],
+                [
+                    "validators",
+                    "second",
+                    f"{inc['second']['requests']:.0f}",
+                    f"{inc['second']['crawl_s']:.2f}",
+                    f"{inc['second']['wall_s']:.1f}",
+                ],
+                *[
+                    [
+                        "none",
+                        name,
+                        f"{bare[name]['server']['requests']:.0f}",
+                        f"{bare[name]['crawl_s']:.2f}",
+                        f"{bare[name]['wall_s']:.1f}",
+                    ]
+                    for name in ("first", "second")
+                ],
+            ],
+        ),
+        "",
+        f"Second / first, with validators: **{inc['ratio']:.2%}** of the requests; without:"
+        f" **{bare['ratio']:.2%}** (target <= {INCREMENTAL_TARGET:.0%} for both). Second run"
+        " with validators, status counts at the server: "
+        + ", ".join(f"{k}: {v}" for k, v in inc["second"]["runs"][0]["server"]["by_status"].items())
+        + "; spider counters: "
+        + ", ".join(f"{k} {v}" for k, v in sorted(inc["second"]["runs"][0]["counts"].items()))
+        + ". Without validators: "
+        + ", ".join(f"{k}: {v}" for k, v in bare_second["server"]["by_status"].items())
+        + "; "
+        + ", ".join(f"{k} {v}" for k, v in sorted(bare_second["counts"].items()))
+        + ".",
+        "",
+    ]
+
+
+def markdown_incremental(figures: dict[str, Any]) -> str:
+    """The report of `--only incremental`."""
+    out = [
+        "## Crawl benchmark: incremental run only",
+        "",
+        f"`python benchmarks/crawl_bench.py --only incremental` ({figures['pages']:,} generated"
+        f" articles; {figures['total_s']:.0f} s in all).",
+        "",
+        *_incremental_section(figures["incremental"]),
+    ]
+    if figures["failed_runs"]:
+        out += [f"Runs that did not end ok: {', '.join(figures['failed_runs'])}.", ""]
+    return "\n".join(out)
 
 
 def _profile_section(profiled: dict[str, Any]) -> list[str]:
@@ -824,6 +929,15 @@ def _verdict(figures: dict[str, Any]) -> list[str]:
             " and the articles on that page, asked for conditionally. On a small site that is"
             " more than 2% of the first run."
         )
+    if not figures["targets"][3]["met"]:
+        bare = figures["incremental"]["without_validators"]
+        lines.append(
+            "**Incremental target missed without validators.** The second run asked for"
+            f" {bare['second']['server']['requests']:.0f} pages, all answered in full: with"
+            " nothing to revalidate against, every known article the run reaches is"
+            " downloaded again, and the links on it lead to the next ones. A revisit policy"
+            " that does not depend on validators is issue 9, point 1."
+        )
     if figures["failed_runs"]:
         lines.append(f"Runs that did not end ok: {', '.join(figures['failed_runs'])}.")
     return lines
@@ -844,7 +958,14 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--only", choices=["incremental"], help="one section alone")
     args = parser.parse_args()
+    if args.only == "incremental":
+        figures = run_incremental(args.pages, args.repeats)
+        if args.json:
+            args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")
+        print(markdown_incremental(figures))
+        return
     figures = run(args.pages, args.repeats)
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1), encoding="utf-8")

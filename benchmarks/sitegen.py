@@ -1,6 +1,6 @@
 """A generated PVDN-like site for crawl benchmarks, served on 127.0.0.1.
 
-    python benchmarks/sitegen.py [--pages 5000] [--port 8000]
+    python benchmarks/sitegen.py [--pages 5000] [--port 8000] [--no-validators]
 
 The saved article pages under `fixtures/pages/` (all but another site's page and a page with no
 story) are the templates. Each template is cut once into literal text and holes (the origin,
@@ -13,9 +13,11 @@ page, newest first, WordPress pagination with a Next link), two RSS feeds of the
 and robots.txt complete the site; there is no sitemap, as on the real site.
 
 Everything is rendered in memory when the server starts. Responses carry an ETag and answer a
-matching `If-None-Match` with 304, like `pvdn_crawler/mirror.py`; `?p=ID`, a post path without
-its slash and tracking parameters behave as on WordPress. `Site.counters` counts requests by
-status and the time spent in handlers.
+matching `If-None-Match` with 304, like `pvdn_crawler/mirror.py`; started with
+`validators=False` (`--no-validators`) they carry none and never answer 304, as a stock
+WordPress serves its pages (there is no sitemap, so no `<lastmod>` either way). `?p=ID`, a post
+path without its slash and tracking parameters behave as on WordPress. `Site.counters` counts
+requests by status and the time spent in handlers.
 """
 
 from __future__ import annotations
@@ -393,6 +395,7 @@ class Site:
     routes: dict[str, Resource]
     counters: Counters
     generation_seconds: float
+    validators: bool = True
 
     @property
     def origin(self) -> str:
@@ -425,8 +428,11 @@ def _lookup(routes: dict[str, Resource], target: str) -> Resource | None:
     return routes.get(parts.path + (f"?{urlencode(query)}" if query else ""))
 
 
-def start_site(count: int = 5000, host: str = "127.0.0.1", port: int = 0) -> Site:
-    """Generate `count` article pages and serve them (port 0 picks a free port)."""
+def start_site(
+    count: int = 5000, host: str = "127.0.0.1", port: int = 0, *, validators: bool = True
+) -> Site:
+    """Generate `count` article pages and serve them (port 0 picks a free port); without
+    `validators`, with no ETag and no 304 answers."""
     counters = Counters()
     routes: dict[str, Resource] = {}
     not_found = Resource(404, HTML, NOT_FOUND)
@@ -442,15 +448,16 @@ def start_site(count: int = 5000, host: str = "127.0.0.1", port: int = 0) -> Sit
             started = time.perf_counter()
             resource = _lookup(routes, self.path) or not_found
             status, body = resource.status, resource.body
-            if status == 200 and self.headers.get("If-None-Match") == resource.etag:
+            etag = resource.etag if validators else ""
+            if etag and status == 200 and self.headers.get("If-None-Match") == etag:
                 status, body = 304, b""
             self.send_response(status)
             if resource.location:
                 self.send_header("Location", resource.location)
             else:
                 self.send_header("Content-Type", resource.content_type)
-            if resource.etag:
-                self.send_header("ETag", resource.etag)
+            if etag:
+                self.send_header("ETag", etag)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -466,7 +473,7 @@ def start_site(count: int = 5000, host: str = "127.0.0.1", port: int = 0) -> Sit
     server = _Server((host, port), Handler)
     started = time.perf_counter()
     thread = threading.Thread(target=server.serve_forever, name="pvdn-sitegen", daemon=True)
-    site = Site(server, thread, [], routes, counters, 0.0)
+    site = Site(server, thread, [], routes, counters, 0.0, validators)
     site.pages = plan_pages(load_templates(), count, datetime.now(UTC))
     routes.update(build_routes(site.pages, site.origin))
     site.generation_seconds = time.perf_counter() - started
@@ -478,8 +485,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--pages", type=int, default=5000)
     parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--no-validators", action="store_true", help="no ETag, no 304")
     args = parser.parse_args()
-    site = start_site(args.pages, port=args.port)
+    site = start_site(args.pages, port=args.port, validators=not args.no_validators)
     print(
         f"{len(site.pages)} articles, {site.listing_pages} listing pages, generated in"
         f" {site.generation_seconds:.2f} s; serving {site.origin}/headlines/ (Ctrl-C stops)"

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 import secrets
 import threading
 import time
@@ -34,6 +35,7 @@ _DEFAULT_TYPE = "text/html; charset=UTF-8"
 COOKIE_HASH = hashlib.md5(_ORIGINS[0].encode(), usedforsecurity=False).hexdigest()
 LOGGED_IN_COOKIE = f"wordpress_logged_in_{COOKIE_HASH}"
 _TEST_COOKIE = "wordpress_test_cookie"
+_LASTMOD = re.compile(rb"\s*<lastmod>[^<]*</lastmod>")
 
 
 @dataclass
@@ -41,8 +43,10 @@ class Mirror:
     """A running mirror: its origin, and the requests it has served as (host, path) pairs.
 
     Responses carry an ETag and answer `If-None-Match` with 304, as a caching WordPress does;
-    `changed` lets a test edit a page between two crawls (path → new body), `status_of` make
-    a path answer another status (a removed article's 410). `posts` lists the paths POSTed
+    with `validators` false they carry no ETag or Last-Modified, never answer 304, and
+    sitemaps lose their `<lastmod>`, as a stock WordPress 6.1 serves its pages. `changed` lets
+    a test edit a page between two crawls (path → new body), `status_of` make a path answer
+    another status (a removed article's 410). `posts` lists the paths POSTed
     to, `sessions` the login cookie values handed out by a successful login.
     """
 
@@ -54,6 +58,7 @@ class Mirror:
     status_of: dict[str, int] = field(default_factory=dict)  # path -> status to answer instead
     posts: list[str] = field(default_factory=list)
     sessions: set[str] = field(default_factory=set)
+    validators: bool = True
 
     @property
     def origin(self) -> str:
@@ -137,8 +142,11 @@ def _session_cookie(user: str) -> str:
     return "%7C".join((quote(user, safe=""), str(expiration), token, mac))
 
 
-def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> Mirror:
-    """Serve `site` on host:port (0 picks a free port) in a background thread."""
+def start_mirror(
+    site: Path = SITE, host: str = "127.0.0.1", port: int = 0, *, validators: bool = True
+) -> Mirror:
+    """Serve `site` on host:port (0 picks a free port) in a background thread; without
+    `validators`, as a server that never lets a client revalidate (see `Mirror`)."""
     routes: dict[str, Any] = json.loads((site / "routes.json").read_text(encoding="utf-8"))[
         "routes"
     ]
@@ -227,13 +235,15 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
             if content_type.startswith(("text/", "application/rss", "application/xml")):
                 for origin in _ORIGINS:
                     body = body.replace(origin.encode(), mirror.origin.encode())
+            if not mirror.validators and "xml" in content_type:
+                body = _LASTMOD.sub(b"", body)
             etag = f'"{hashlib.sha1(body).hexdigest()[:16]}"'
-            if status == 200 and self.headers.get("If-None-Match") == etag:
+            if mirror.validators and status == 200 and self.headers.get("If-None-Match") == etag:
                 status, body = 304, b""
             mirror.responses.append((self.path, status, len(body)))
             self.send_response(status)
             self.send_header("Content-Type", content_type)
-            if status in (200, 304):
+            if mirror.validators and status in (200, 304):
                 self.send_header("ETag", etag)
             for name, value in headers:
                 self.send_header(name, value)
@@ -246,7 +256,7 @@ def start_mirror(site: Path = SITE, host: str = "127.0.0.1", port: int = 0) -> M
 
     server = _Server((host, port), Handler)
     thread = threading.Thread(target=server.serve_forever, name="pvdn-mirror", daemon=True)
-    mirror = Mirror(server, thread)
+    mirror = Mirror(server, thread, validators=validators)
     mirror_box.append(mirror)
     thread.start()
     return mirror
