@@ -73,7 +73,10 @@ def clean_generic(
     sections = find_sections(
         index,
         url or meta.canonical_url,
-        headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
+        headings=(
+            ("trending", profile.TRENDING_HEADING.pattern),
+            ("related", profile.RELATED_HEADING.pattern),
+        ),
         list_classes=(("related", profile.RELATED_LIST_CLASSES),),
     )
     teasers: tuple[Teaser, ...] = tuple(t for s in sections for t in s.teasers)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from cleaning.phrases import opens, phrase
+
 # Elements whose whole subtree is never story text.
 SKIP_TAGS: Final = frozenset(
     {
@@ -165,6 +167,17 @@ def _reason_for_whole(value: str) -> str:
 
 
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-# The label ad slots print above themselves ("- Advertisement -").
-AD_LABEL: Final = re.compile(r"^[\s\-–—]*(?:advertisement|advertising|sponsored)[\s\-–—]*$", re.I)
-BARE_URL: Final = re.compile(r"^https?://\S+$")
+# The label ad slots print above themselves ("- Advertisement -"), on a block of its own.
+_DASHES = r"[\s\-–—]*"
+AD_LABEL: Final = phrase(
+    *(
+        opens(dash, rf"{_DASHES}(?:advertisement|advertising|sponsored){_DASHES}$")
+        for dash in "-–—"
+    ),
+    opens("advertis", rf"(?:ement|ing){_DASHES}$"),
+    opens("sponsored", rf"{_DASHES}$"),
+)
+# An embed's address alone on its line (WordPress turns it into a player).
+BARE_URL: Final = phrase(opens("http", r"s?://\S+$"))
+# The generic phrases above: judged on every site's blocks beside the profile's phrases.
+PHRASES: Final = (AD_LABEL, BARE_URL)
