@@ -111,17 +111,23 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 
 def _names(value: Any, people: dict[str, str]) -> list[str]:
-    """Author names from a JSON-LD author value: a string, an object, a reference or a list."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        if isinstance(value.get("name"), str):
-            return [value["name"]]
-        ref = value.get("@id")
-        return [people[ref]] if isinstance(ref, str) and ref in people else []
-    if isinstance(value, list):
-        return [n for v in value for n in _names(v, people)]
-    return []
+    """Author names from a JSON-LD author value: a string, an object, a reference or a list,
+    nested to any depth (walked with a stack: a hostile page can nest thousands deep)."""
+    names: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict):
+            name, ref = item.get("name"), item.get("@id")
+            if isinstance(name, str):
+                names.append(name)
+            elif isinstance(ref, str) and ref in people:
+                names.append(people[ref])
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return names
 
 
 def _strings(value: Any) -> list[str]:
