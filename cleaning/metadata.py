@@ -1,8 +1,10 @@
 """Page metadata from <head> and JSON-LD: canonical URL, dates, author, sections.
 
 Sources are tried in the order a WordPress site fills them (Yoast or Rank Math meta, then
-JSON-LD, then the theme's <time> element) and each field falls back independently, since
-themes and SEO plugins of different eras each fill a different subset.
+JSON-LD, then the theme's <time> element, then the post's own header and footer as any theme
+prints them: see `post_meta`) and each field falls back independently, since themes and SEO
+plugins of different eras each fill a different subset. Metadata is best effort: a source
+that cannot be read costs its own fields, never the page.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from lxml import etree
 
 from cleaning.nodes import element_text
 from cleaning.page_index import PageIndex
+from cleaning.post_meta import PostMeta
 from cleaning.textnorm import fold
 
 _ARTICLE_TYPES = frozenset(
@@ -235,12 +238,16 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
 
     ld = _JsonLd(index)
     times = index.tag("time")
+    # What the theme prints around the post, read only when the <head> has nothing.
+    post = PostMeta(index, url or canonical_url)
 
     # Each source is asked only when the ones before it had nothing (JSON-LD is parsed lazily).
     published = _first_date(
         lambda: meta_tags("article:published_time", "datePublished"),
         lambda: ld.values("datePublished"),
         lambda: _time_values(times, ("published", "entry-date")),
+        post.dates,
+        post.visible_dates,
         default_tz=default_tz,
     )
     modified = _first_date(
@@ -250,7 +257,7 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
         default_tz=default_tz,
     )
     authors = meta_tags("author", "article:author") or ld.authors()
-    authors = [a for a in authors if not a.startswith("http")]
+    authors = [a for a in authors if not a.startswith("http")] or post.authors()
     categories = (
         meta_tags("article:section")
         or ld.values("articleSection")
@@ -259,6 +266,7 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
             for a in index.tag("a")
             if "category" in (a.get("rel") or "").split() and not _in_widget(a)
         ]
+        or post.categories()
     )
     titles = meta_tags("og:title") or [element_text(t) for t in index.tag("title")]
     site = meta_tags("og:site_name")

@@ -181,3 +181,40 @@ AD_LABEL: Final = phrase(
 BARE_URL: Final = phrase(opens("http", r"s?://\S+$"))
 # The generic phrases above: judged on every site's blocks beside the profile's phrases.
 PHRASES: Final = (AD_LABEL, BARE_URL)
+
+# The post's own meta line in WordPress themes (read by `post_meta`): the class words of a
+# category list (classic themes' "cat-links", Twenty Twenty's "entry-categories", block themes'
+# post-terms block for categories) and of block themes' post-author name.
+CATEGORY_LIST_CLASSES: Final = frozenset(
+    {
+        "cat-links",
+        "entry-categories",
+        "entry-categories-inner",
+        "taxonomy-category",
+        "post-categories",
+    }
+)
+AUTHOR_NAME_CLASSES: Final = ("wp-block-post-author__name", "wp-block-post-author-name")
+# Class words of the wrapper of a post's date in the themes' meta lines.
+POST_DATE_CLASSES: Final = (
+    "post-date",
+    "posted-on",
+    "entry-date",
+    "published",
+    "wp-block-post-date",
+)
+# Where a post page shows other posts or readers' words: the story itself, comments, widgets,
+# teaser and query lists, navigation. Dates, names and category links there are not the post's.
+NOT_POST_META_TAGS: Final = frozenset({"nav", "aside", "form", "blockquote"})
+NOT_POST_META_CLASSES: Final = frozenset(
+    {
+        "entry-content", "wp-block-post-content", "post-content", "td-post-content",
+        "amp-wp-article-content", "comments", "respond", "widget", "widget-area", "sidebar",
+        "secondary", "related", "related-posts", "jp-relatedposts", "ast-related-posts",
+        "navigation", "post-navigation", "nav-links", "author-bio", "wp-block-query",
+        "wp-block-post-template", "wp-block-latest-posts", "wpp-list", "popular-posts",
+    }
+)  # fmt: skip
+NOT_POST_META_PREFIXES: Final = ("comment", "wp-block-comment", "wp-block-query", "wp-block-latest")
+# WordPress's post content container, in classic themes and in block themes.
+POST_CONTENT_CLASSES: Final = ("entry-content", "wp-block-post-content")
