@@ -22,7 +22,8 @@ from cleaning import profile
 from cleaning.nodes import document_order_key, element_text
 from cleaning.page_index import PageIndex
 from cleaning.xpaths import (
-    AUTHOR_NAME_CLASSES,
+    AUTHOR_BLOCK_CLASSES,
+    AUTHOR_NAME_CLASS,
     CATEGORY_LIST_CLASSES,
     NOT_POST_META_CLASSES,
     NOT_POST_META_PREFIXES,
@@ -32,7 +33,8 @@ from cleaning.xpaths import (
 
 # How far above a link its category-list wrapper may sit ("cat-links" > a, or a list inside).
 _MAX_LIST_DEPTH = 3
-_DATE_CLASSES = frozenset(POST_DATE_CLASSES)
+# Where a post's title sits: classic themes' article, or the main content of block themes.
+_SCOPE_TAGS = ("article", "main")
 
 
 class PostMeta:
@@ -47,75 +49,70 @@ class PostMeta:
     def scope(self) -> etree._Element | None:
         """The post's `<article>` (classic themes) or `<main>` (block themes): the nearest one
         holding the post's title; None when the page has neither."""
-        titles = self._index.tag("h1")
-        for tag in ("article", "main"):
-            for el in self._index.tag(tag):
-                if any(_contains(el, h1) for h1 in titles):
-                    return el
+        holders = [
+            next((a for a in h1.iterancestors() if a.tag in _SCOPE_TAGS), None)
+            for h1 in self._index.tag("h1")
+        ]
+        for tag in _SCOPE_TAGS:
+            found = next((el for el in holders if el is not None and el.tag == tag), None)
+            if found is not None:
+                return found
         return None
 
     def _own(self, el: etree._Element) -> bool:
         """Whether `el` is in the post's scope and not in the story or the furniture."""
         scope = self.scope
+        if scope is None:
+            return False
         for ancestor in el.iterancestors():
             if ancestor is scope:
                 return True
-            tag = ancestor.tag
-            if isinstance(tag, str) and tag.lower() in NOT_POST_META_TAGS:
-                return False
-            words = (*ancestor.get("class", "").split(), ancestor.get("id", ""))
-            if any(
-                w in NOT_POST_META_CLASSES or w.startswith(NOT_POST_META_PREFIXES)
-                for w in words
-                if w
-            ):
+            if _is_furniture(ancestor):
                 return False
         return False
 
     def dates(self) -> list[str]:
         """`datetime` values of the post's own `<time>` elements, in page order."""
-        if self.scope is None:
-            return []
-        return [
-            value
-            for t in self._index.tag("time")
-            if (value := t.get("datetime", "").strip()) and self._own(t)
-        ]
+        times = [(t, value) for t in self._index.tag("time") if (value := t.get("datetime"))]
+        return [value.strip() for t, value in times if self._own(t)]
 
     def visible_dates(self) -> list[str]:
         """Dates the post's meta line shows only as text, in WordPress's default format
         ("November 6, 2025"), as ISO dates (Twenty Twenty prints no machine-readable date)."""
         if self.scope is None:
             return []
+        wrappers = self._index.with_class(*POST_DATE_CLASSES, text_level=True)
+        # List items are not in the class index (Twenty Twenty's date is an `li.post-date`).
+        wrappers += [li for li in self._index.tag("li") if "date" in li.get("class", "")]
         found = []
-        for el in self.scope.iter():
-            if (
-                not isinstance(el.tag, str)
-                or len(el)
-                or not _DATE_CLASSES.intersection(_class_words_above(el))
-            ):
-                continue
-            m = profile.VISIBLE_DATE.match(element_text(el))
-            if m and self._own(el):
-                month = profile.MONTHS.index(m.group("month")) + 1
-                found.append(f"{m.group('year')}-{month:02d}-{int(m.group('day')):02d}")
+        for wrapper in wrappers:
+            for el in wrapper.iter():
+                if not isinstance(el.tag, str) or len(el) or not el.text:
+                    continue
+                m = profile.VISIBLE_DATE.match(element_text(el))
+                if m and self._own(el):
+                    month = profile.MONTHS.index(m.group("month")) + 1
+                    found.append(f"{m.group('year')}-{month:02d}-{int(m.group('day')):02d}")
         return found
 
     def authors(self) -> list[str]:
         """Names from the byline: `rel="author"` and author-archive links, and block themes'
         post-author names, in page order."""
-        if self.scope is None:
-            return []
-        found = [a for a in self._index.tag("a") if self._author_link(a)]
-        found += self._index.with_class(*AUTHOR_NAME_CLASSES, text_level=True)
+        # A cheap look at every link first: a page has dozens, a byline one or two.
+        maybe = [
+            a
+            for a in self._index.tag("a")
+            if "author" in (a.get("rel") or "") or "/author/" in (a.get("href") or "")
+        ]
+        found = [a for a in maybe if self._author_link(a)]
+        # The block's wrapper is indexed (a div); the name is the paragraph inside it.
+        found += [_author_name(el) for el in self._index.with_class(*AUTHOR_BLOCK_CLASSES)]
         found = [el for el in found if self._own(el)]
         ordered = sorted(dict.fromkeys(found), key=document_order_key)
         return [text for el in ordered if (text := element_text(el))]
 
     def categories(self) -> list[str]:
         """Names of the category archives the post's header or footer links to, in order."""
-        if self.scope is None:
-            return []
         return [
             text
             for a in self._index.tag("a")
@@ -123,7 +120,8 @@ class PostMeta:
         ]
 
     def _author_link(self, a: etree._Element) -> bool:
-        if "author" in (a.get("rel") or "").lower().split():
+        rel = a.get("rel")
+        if rel and "author" in rel.lower().split():
             return True
         return self._archive_link(a, "author", exact_depth=True)
 
@@ -132,10 +130,13 @@ class PostMeta:
             return True
         if self._archive_link(a, "category", exact_depth=False):
             return True
-        return any(
-            not CATEGORY_LIST_CLASSES.isdisjoint(ancestor.get("class", "").split())
-            for ancestor in _ancestors(a, _MAX_LIST_DEPTH)
-        )
+        lists = self._category_lists
+        return bool(lists) and any(a in lists for a in _ancestors(a, _MAX_LIST_DEPTH))
+
+    @cached_property
+    def _category_lists(self) -> set[etree._Element]:
+        """The themes' category-list wrappers on the page (most pages have none)."""
+        return set(self._index.with_class(*CATEGORY_LIST_CLASSES, text_level=True))
 
     def _archive_link(self, a: etree._Element, base: str, *, exact_depth: bool) -> bool:
         """A link to one of the site's `/<base>/<slug>/` archives (nested for categories)."""
@@ -152,17 +153,30 @@ class PostMeta:
         return len(segments) == 2 if exact_depth else "page" not in segments
 
 
-def _class_words_above(el: etree._Element) -> set[str]:
-    """Class words of the element and of its nearest few ancestors (a date is usually a link
-    or span inside the date's wrapper)."""
-    words = set(el.get("class", "").split())
-    for ancestor in _ancestors(el, _MAX_LIST_DEPTH):
-        words.update(ancestor.get("class", "").split())
-    return words
+def _is_furniture(el: etree._Element) -> bool:
+    """An element that holds the story, comments, widgets, other posts or navigation."""
+    tag = el.tag
+    if isinstance(tag, str) and tag.lower() in NOT_POST_META_TAGS:
+        return True
+    classes = el.get("class")
+    if classes:
+        words = classes.split()
+        if not NOT_POST_META_CLASSES.isdisjoint(words):
+            return True
+        if any(w.startswith(NOT_POST_META_PREFIXES) for w in words):
+            return True
+    element_id = el.get("id")
+    if not element_id:
+        return False
+    return element_id in NOT_POST_META_CLASSES or element_id.startswith(NOT_POST_META_PREFIXES)
 
 
-def _contains(ancestor: etree._Element, el: etree._Element) -> bool:
-    return any(a is ancestor for a in el.iterancestors())
+def _author_name(block: etree._Element) -> etree._Element:
+    """The name inside a post-author block (its `__name` paragraph), else the block itself."""
+    for el in block.iter():
+        if AUTHOR_NAME_CLASS in el.get("class", "").split():
+            return el
+    return block
 
 
 def _ancestors(el: etree._Element, limit: int) -> Iterator[etree._Element]:

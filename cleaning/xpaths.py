@@ -185,16 +185,15 @@ PHRASES: Final = (AD_LABEL, BARE_URL)
 # The post's own meta line in WordPress themes (read by `post_meta`): the class words of a
 # category list (classic themes' "cat-links", Twenty Twenty's "entry-categories", block themes'
 # post-terms block for categories) and of block themes' post-author name.
-CATEGORY_LIST_CLASSES: Final = frozenset(
-    {
-        "cat-links",
-        "entry-categories",
-        "entry-categories-inner",
-        "taxonomy-category",
-        "post-categories",
-    }
+CATEGORY_LIST_CLASSES: Final = (
+    "cat-links",
+    "entry-categories",
+    "entry-categories-inner",
+    "taxonomy-category",
+    "post-categories",
 )
-AUTHOR_NAME_CLASSES: Final = ("wp-block-post-author__name", "wp-block-post-author-name")
+AUTHOR_BLOCK_CLASSES: Final = ("wp-block-post-author", "wp-block-post-author-name")
+AUTHOR_NAME_CLASS: Final = "wp-block-post-author__name"
 # Class words of the wrapper of a post's date in the themes' meta lines.
 POST_DATE_CLASSES: Final = (
     "post-date",
