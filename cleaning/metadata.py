@@ -206,6 +206,9 @@ def _in_widget(el: etree._Element) -> bool:
     )
 
 
+# Class words of the themes' <time> for the publication and the last edit.
+_PUBLISHED_CLASSES = ("published", "entry-date")
+_MODIFIED_CLASSES = ("updated",)
 _SHORTLINK_ID = re.compile(r"[?&]p=(\d+)")
 _POST_ID_WORD = re.compile(r"^(?:postid|post)-(\d+)$")
 
@@ -245,15 +248,18 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
     published = _first_date(
         lambda: meta_tags("article:published_time", "datePublished"),
         lambda: ld.values("datePublished"),
-        lambda: _time_values(times, ("published", "entry-date")),
+        lambda: post.dates(_PUBLISHED_CLASSES),
         post.dates,
         post.visible_dates,
+        # A page with no post scope (no article or main around its title): any dated element.
+        lambda: _time_values(times, _PUBLISHED_CLASSES) if post.scope is None else [],
         default_tz=default_tz,
     )
     modified = _first_date(
         lambda: meta_tags("article:modified_time", "dateModified"),
         lambda: ld.values("dateModified"),
-        lambda: _time_values(times, ("updated",)),
+        lambda: post.dates(_MODIFIED_CLASSES),
+        lambda: _time_values(times, _MODIFIED_CLASSES) if post.scope is None else [],
         default_tz=default_tz,
     )
     authors = meta_tags("author", "article:author") or ld.authors()
@@ -261,12 +267,16 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
     categories = (
         meta_tags("article:section")
         or ld.values("articleSection")
-        or [
-            element_text(a)
-            for a in index.tag("a")
-            if "category" in (a.get("rel") or "").split() and not _in_widget(a)
-        ]
         or post.categories()
+        or (
+            [
+                element_text(a)
+                for a in index.tag("a")
+                if "category" in (a.get("rel") or "").split() and not _in_widget(a)
+            ]
+            if post.scope is None
+            else []
+        )
     )
     titles = meta_tags("og:title") or [element_text(t) for t in index.tag("title")]
     site = meta_tags("og:site_name")

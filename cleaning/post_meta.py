@@ -71,9 +71,15 @@ class PostMeta:
                 return False
         return False
 
-    def dates(self) -> list[str]:
-        """`datetime` values of the post's own `<time>` elements, in page order."""
-        times = [(t, value) for t in self._index.tag("time") if (value := t.get("datetime"))]
+    def dates(self, class_words: tuple[str, ...] = ()) -> list[str]:
+        """`datetime` values of the post's own `<time>` elements, in page order; with
+        `class_words`, only of those whose class holds one of them."""
+        times = [
+            (t, value)
+            for t in self._index.tag("time")
+            if (value := t.get("datetime"))
+            and (not class_words or any(w in t.get("class", "") for w in class_words))
+        ]
         return [value.strip() for t, value in times if self._own(t)]
 
     def visible_dates(self) -> list[str]:
@@ -126,28 +132,34 @@ class PostMeta:
         return self._archive_link(a, "author", exact_depth=True)
 
     def _category_link(self, a: etree._Element) -> bool:
+        href = a.get("href") or ""
         if "category" in (a.get("rel") or "").lower().split():
-            return True
+            return self._on_site(href)
         if self._archive_link(a, "category", exact_depth=False):
             return True
         lists = self._category_lists
-        return bool(lists) and any(a in lists for a in _ancestors(a, _MAX_LIST_DEPTH))
+        if lists and any(a in lists for a in _ancestors(a, _MAX_LIST_DEPTH)):
+            return self._on_site(href)
+        return False
 
     @cached_property
     def _category_lists(self) -> set[etree._Element]:
         """The themes' category-list wrappers on the page (most pages have none)."""
         return set(self._index.with_class(*CATEGORY_LIST_CLASSES, text_level=True))
 
+    def _on_site(self, href: str) -> bool:
+        """Whether a link stays on the page's host (relative links do)."""
+        host = (urlsplit(href.strip()).hostname or "").lower()
+        return not (host and self._host and host != self._host)
+
     def _archive_link(self, a: etree._Element, base: str, *, exact_depth: bool) -> bool:
         """A link to one of the site's `/<base>/<slug>/` archives (nested for categories)."""
         href = a.get("href")
         if not href or f"/{base}/" not in href:
             return False
-        parts = urlsplit(href.strip())
-        host = (parts.hostname or "").lower()
-        if host and self._host and host != self._host:
+        if not self._on_site(href):
             return False
-        segments = [s for s in parts.path.split("/") if s]
+        segments = [s for s in urlsplit(href.strip()).path.split("/") if s]
         if len(segments) < 2 or segments[0] != base:
             return False
         return len(segments) == 2 if exact_depth else "page" not in segments

@@ -95,11 +95,13 @@ def test_every_post_of_the_stock_themes_has_its_metadata() -> None:
 
 
 def _with_meta_line_elsewhere(page: bytes) -> bytes:
-    """The stock post with a second, unrelated post-terms block in the site's footer."""
+    """The stock post with another post's meta line (category terms and a classed <time>, as
+    a widget or a classic theme's list prints them) in the site's footer."""
     widget = (
         b'<footer class="wp-block-template-part"><div class="taxonomy-category '
         b'wp-block-post-terms"><a href="http://127.0.0.1:18080/category/weather/" rel="tag">'
-        b'Weather</a></div><time datetime="2020-01-01T00:00:00+00:00">old</time></footer>'
+        b'Weather</a></div><time class="entry-date published" '
+        b'datetime="2020-01-01T00:00:00+00:00">January 1, 2020</time></footer>'
     )
     return page.replace(b"</body>", widget + b"</body>", 1)
 
