@@ -3,9 +3,10 @@
     .venv/bin/pip install -q -e '.[test,bench]' && .venv/bin/python benchmarks/run.py
     (options: --pages 5000, --repeats 7, --skip crawl)
 
-Sections: cleaning quality and speed against the peers (quality.py), the crawl's throughput,
-memory and incremental cost on a generated 5,000-page site (crawl_bench.py), and storage
-upserts against plain sqlite3 (storage_bench.py). Every figure is measured in this run; speed
+Sections: cleaning quality and speed against the peers (quality.py), text dumps against the
+pages of the same stories (text_speed.py), the crawl's throughput, memory and incremental cost
+on a generated 5,000-page site (crawl_bench.py), and storage upserts against plain sqlite3
+(storage_bench.py). Every figure is measured in this run; speed
 is reported as medians and as ratios against a baseline measured alongside it.
 """
 
@@ -29,6 +30,7 @@ sys.path.insert(0, str(HERE))
 import crawl_bench  # noqa: E402
 import quality  # noqa: E402
 import storage_bench  # noqa: E402
+import text_speed  # noqa: E402
 
 COMMAND = ".venv/bin/pip install -q -e '.[test,bench]' && .venv/bin/python benchmarks/run.py"
 
@@ -58,7 +60,7 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000, help="generated pages to crawl")
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats per page")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["quality", "crawl", "storage"]
+        "--skip", action="append", default=[], choices=["quality", "text", "crawl", "storage"]
     )
     args = parser.parse_args()
 
@@ -66,6 +68,7 @@ def main() -> None:
     sections: list[str] = []
     for name, module, kwargs in (
         ("quality", quality, {"repeats": args.repeats}),
+        ("text", text_speed, {"repeats": args.repeats}),
         ("storage", storage_bench, {}),
         ("crawl", crawl_bench, {"pages": args.pages}),
     ):

@@ -11,8 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cleaning import profile
+from cleaning.phrases import PhraseGate
 from cleaning.textnorm import ends_with_ellipsis
 from cleaning.xpaths import AD_LABEL, BARE_URL
+from cleaning.xpaths import PHRASES as GENERIC_PHRASES
 
 # Pitches are paragraphs, not essays: a long paragraph that mentions prices is story.
 _MAX_PITCH_CHARS = 900
@@ -22,6 +24,11 @@ _MAX_CTA_CHARS = 160
 _MAX_LINE_CHARS = 200
 # The site's name on a line of its own ("Puerto Vallarta and Mexico News").
 _MAX_NAME_CHARS = 40
+# Where the phrases can match at all, built from the phrases' own cues: most blocks (story)
+# are told apart with one prefix test and a few substring tests instead of every pattern.
+# Blocks longer than a line can only be pitches or notices: their gate has only those cues.
+PHRASE_GATE = PhraseGate((*profile.PHRASES, *GENERIC_PHRASES))
+LONG_BLOCK_GATE = PhraseGate((profile.PITCH_ASK, profile.SUPPORTERS_NOTICE))
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,13 +48,11 @@ def judge(text: str) -> Verdict | None:
     if len(text) > _MAX_PITCH_CHARS:
         return None  # every boilerplate block of the site is shorter than a pitch
     if len(text) > _MAX_LINE_CHARS:
-        # Only pitches and notices run this long; both name the subscription.
-        lowered = text.lower()
-        if "subscri" not in lowered and "supporter" not in lowered:
+        if not LONG_BLOCK_GATE.admits(text.lower()):
             return None
     elif len(text) <= _MAX_NAME_CHARS and profile.SITE_NAME_LINE.match(text):
         return Verdict("site name")
-    elif not _may_be_phrase(text):
+    elif not PHRASE_GATE.admits(text.lower()):
         return None
     if profile.FOLLOW_US.match(text):
         return FOLLOW_US
@@ -75,15 +80,6 @@ def judge(text: str) -> Verdict | None:
     if AD_LABEL.match(text):
         return Verdict("advertisement")
     return None
-
-
-def _may_be_phrase(text: str) -> bool:
-    """Whether a block opens like, or holds a word of, one of the profile's phrases (so the
-    patterns must run): one prefix test and a few substring tests instead of every pattern."""
-    lowered = text.lower()
-    if lowered.startswith(profile.PHRASE_OPENINGS) or lowered[:1].isdigit():
-        return True
-    return any(word in lowered for word in profile.PHRASE_WORDS)
 
 
 def strip_read_full_story(text: str) -> tuple[str, bool]:

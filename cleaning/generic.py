@@ -8,6 +8,7 @@ PVDN's own pages in an unknown layout, the site's phrases too.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,14 +18,19 @@ from lxml import etree
 from cleaning import profile
 from cleaning.datelines import find_dateline
 from cleaning.metadata import PageMeta, parse_datetime
+from cleaning.nodes import element_text
 from cleaning.page_index import PageIndex
 from cleaning.result import BlockKind, CleanArticle, Removed, Teaser
 from cleaning.story import Candidate, assemble
 from cleaning.teasers import find_sections
 from cleaning.textnorm import fold
-from cleaning.xpaths import POPULAR_LIST_CLASSES, RELATED_PLUGIN_CLASSES
+from cleaning.xpaths import POPULAR_LIST_CLASSES, POST_CONTENT_CLASSES, RELATED_PLUGIN_CLASSES
 
 _KINDS: dict[str, BlockKind] = {"head": "heading", "p": "paragraph", "quote": "quote"}
+# The page-level furniture, and the elements that hold the page's own content instead.
+_FURNITURE_TAGS = ("header", "nav", "footer")
+_CONTENT_TAGS = frozenset({"article", "main"})
+_MAX_FURNITURE_CHARS = 200
 
 
 def _text(el: etree._Element, sep: str = "") -> str:
@@ -74,7 +80,10 @@ def clean_generic(
     sections = find_sections(
         index,
         url or meta.canonical_url,
-        headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
+        headings=(
+            ("trending", profile.TRENDING_HEADING.pattern),
+            ("related", profile.RELATED_HEADING.pattern),
+        ),
         list_classes=(
             ("trending", POPULAR_LIST_CLASSES),
             ("related", profile.RELATED_LIST_CLASSES + RELATED_PLUGIN_CLASSES),
@@ -96,9 +105,15 @@ def clean_generic(
     teaser_titles = {fold(t.title).lower() for t in teasers}
     candidates = []
     removed: list[Removed] = []
+    furniture = _FurnitureTexts(index)
+    empty_post = _post_content_is_empty(index)
     for cand in _candidates(body):
         if cand.text.lower() in teaser_titles:
             removed.append(Removed(cand.text, f"{cand.kind} is a teaser title"))
+        elif empty_post:
+            removed.append(Removed(cand.text, "outside the post's empty content"))
+        elif cand.text in furniture:
+            removed.append(Removed(cand.text, "site header, menu or footer text"))
         else:
             candidates.append(cand)
     story = assemble(candidates, site_phrases=site_page)
@@ -124,6 +139,40 @@ def clean_generic(
         removed=tuple(removed),
         empty_reason=None if blocks else "no article text",
     )
+
+
+class _FurnitureTexts:
+    """Texts the page's own header, menus and footer show (outside its article and main
+    content): trafilatura sometimes takes one as a paragraph (a site title above a short page).
+    Read on first use."""
+
+    def __init__(self, index: PageIndex) -> None:
+        self._index = index
+
+    def __contains__(self, text: str) -> bool:
+        return len(text) <= _MAX_FURNITURE_CHARS and text in self._texts
+
+    @cached_property
+    def _texts(self) -> set[str]:
+        texts: set[str] = set()
+        for el in self._index.tags(*_FURNITURE_TAGS):
+            if any(isinstance(a.tag, str) and a.tag in _CONTENT_TAGS for a in el.iterancestors()):
+                continue
+            texts.update(
+                text
+                for part in el.iter()
+                if isinstance(part.tag, str)
+                and (text := element_text(part))
+                and len(text) <= _MAX_FURNITURE_CHARS
+            )
+        return texts
+
+
+def _post_content_is_empty(index: PageIndex) -> bool:
+    """A WordPress post whose content holds no text (an attachment page shows only the image):
+    whatever a general extractor finds elsewhere on the page is furniture, not story."""
+    containers = index.with_class(*POST_CONTENT_CLASSES)
+    return bool(containers) and not any(element_text(el) for el in containers)
 
 
 def _doc_date(value: str | None, tz: ZoneInfo) -> datetime | None:

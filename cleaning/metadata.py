@@ -1,8 +1,10 @@
 """Page metadata from <head> and JSON-LD: canonical URL, dates, author, sections.
 
 Sources are tried in the order a WordPress site fills them (Yoast or Rank Math meta, then
-JSON-LD, then the theme's <time> element) and each field falls back independently, since
-themes and SEO plugins of different eras each fill a different subset.
+JSON-LD, then the theme's <time> element, then the post's own header and footer as any theme
+prints them: see `post_meta`) and each field falls back independently, since themes and SEO
+plugins of different eras each fill a different subset. Metadata is best effort: a source
+that cannot be read costs its own fields, never the page.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from lxml import etree
 
 from cleaning.nodes import element_text
 from cleaning.page_index import PageIndex
+from cleaning.post_meta import PostMeta
 from cleaning.textnorm import fold
 
 _ARTICLE_TYPES = frozenset(
@@ -111,17 +114,23 @@ def _types(obj: dict[str, Any]) -> set[str]:
 
 
 def _names(value: Any, people: dict[str, str]) -> list[str]:
-    """Author names from a JSON-LD author value: a string, an object, a reference or a list."""
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, dict):
-        if isinstance(value.get("name"), str):
-            return [value["name"]]
-        ref = value.get("@id")
-        return [people[ref]] if isinstance(ref, str) and ref in people else []
-    if isinstance(value, list):
-        return [n for v in value for n in _names(v, people)]
-    return []
+    """Author names from a JSON-LD author value: a string, an object, a reference or a list,
+    nested to any depth (walked with a stack: a hostile page can nest thousands deep)."""
+    names: list[str] = []
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            names.append(item)
+        elif isinstance(item, dict):
+            name, ref = item.get("name"), item.get("@id")
+            if isinstance(name, str):
+                names.append(name)
+            elif isinstance(ref, str) and ref in people:
+                names.append(people[ref])
+        elif isinstance(item, list):
+            stack.extend(reversed(item))
+    return names
 
 
 def _strings(value: Any) -> list[str]:
@@ -197,6 +206,9 @@ def _in_widget(el: etree._Element) -> bool:
     )
 
 
+# Class words of the themes' <time> for the publication and the last edit.
+_PUBLISHED_CLASSES = ("published", "entry-date")
+_MODIFIED_CLASSES = ("updated",)
 _SHORTLINK_ID = re.compile(r"[?&]p=(\d+)")
 _POST_ID_WORD = re.compile(r"^(?:postid|post)-(\d+)$")
 
@@ -229,30 +241,42 @@ def read_meta(index: PageIndex, url: str | None, default_tz: ZoneInfo) -> PageMe
 
     ld = _JsonLd(index)
     times = index.tag("time")
+    # What the theme prints around the post, read only when the <head> has nothing.
+    post = PostMeta(index, url or canonical_url)
 
     # Each source is asked only when the ones before it had nothing (JSON-LD is parsed lazily).
     published = _first_date(
         lambda: meta_tags("article:published_time", "datePublished"),
         lambda: ld.values("datePublished"),
-        lambda: _time_values(times, ("published", "entry-date")),
+        lambda: post.dates(_PUBLISHED_CLASSES),
+        post.dates,
+        post.visible_dates,
+        # A page with no post scope (no article or main around its title): any dated element.
+        lambda: _time_values(times, _PUBLISHED_CLASSES) if post.scope is None else [],
         default_tz=default_tz,
     )
     modified = _first_date(
         lambda: meta_tags("article:modified_time", "dateModified"),
         lambda: ld.values("dateModified"),
-        lambda: _time_values(times, ("updated",)),
+        lambda: post.dates(_MODIFIED_CLASSES),
+        lambda: _time_values(times, _MODIFIED_CLASSES) if post.scope is None else [],
         default_tz=default_tz,
     )
     authors = meta_tags("author", "article:author") or ld.authors()
-    authors = [a for a in authors if not a.startswith("http")]
+    authors = [a for a in authors if not a.startswith("http")] or post.authors()
     categories = (
         meta_tags("article:section")
         or ld.values("articleSection")
-        or [
-            element_text(a)
-            for a in index.tag("a")
-            if "category" in (a.get("rel") or "").split() and not _in_widget(a)
-        ]
+        or post.categories()
+        or (
+            [
+                element_text(a)
+                for a in index.tag("a")
+                if "category" in (a.get("rel") or "").split() and not _in_widget(a)
+            ]
+            if post.scope is None
+            else []
+        )
     )
     titles = meta_tags("og:title") or [element_text(t) for t in index.tag("title")]
     site = meta_tags("og:site_name")

@@ -151,7 +151,10 @@ def clean_pvdn_page(
     sections = find_sections(
         index,
         base,
-        headings=(("trending", profile.TRENDING_HEADING), ("related", profile.RELATED_HEADING)),
+        headings=(
+            ("trending", profile.TRENDING_HEADING.pattern),
+            ("related", profile.RELATED_HEADING.pattern),
+        ),
         list_classes=(
             ("trending", profile.TRENDING_LIST_CLASSES + POPULAR_LIST_CLASSES),
             ("related", profile.RELATED_LIST_CLASSES + RELATED_PLUGIN_CLASSES),

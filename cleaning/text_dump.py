@@ -20,7 +20,6 @@ from cleaning.teaser_text import LOWER_PHRASE, SLUG, split_teaser
 from cleaning.textnorm import ends_with_ellipsis, fold
 
 _BULLET = re.compile(r"^(?:[•·▪◦*\-–]|\d{1,2}[.)])\s+")
-_READ_MORE = re.compile(r"^(?:read more|continue reading)\s*[»›→.]*$", re.IGNORECASE)
 _TERMINAL = '.!…:;"”’)'
 _MAX_HEADING_WORDS = 16
 _MAX_HEADLINE_CHARS = 220
@@ -126,7 +125,7 @@ def _teasers(tail: list[str]) -> list[Teaser]:
         if profile.RELATED_HEADING.match(line):
             kind, group = "related", []
             continue
-        if kind is None or _READ_MORE.match(line) or profile.SCROLL_TO_TOP.match(line):
+        if kind is None or profile.READ_MORE_LABEL.match(line) or profile.SCROLL_TO_TOP.match(line):
             continue
         if _BULLET.match(line):
             # One line per item: alt glued to title, title then summary.

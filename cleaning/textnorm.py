@@ -42,20 +42,52 @@ def match_key(text: str) -> str:
 
 
 def strip_trailing_ellipsis(text: str) -> tuple[str, bool]:
-    """Remove a truncation marker from the end; say whether there was one."""
-    # Every marker ends in "…", "]" or two dots with at most a space between them; checking
-    # that first spares most paragraphs (which end in one full stop) the regex's scan.
-    end = text.rstrip()[-2:]
-    if not (
-        end.endswith(("\u2026", "]"))
-        or (len(end) == 2 and end[1] == "." and (end[0] == "." or end[0].isspace()))
-    ):
+    """Remove a truncation marker from the end; say whether there was one.
+
+    Read backwards from the end, so the time depends on the marker's length only: what
+    `TRAILING_ELLIPSIS.sub` removes, without its scan from every position of a long text.
+    """
+    start = _marker_start(text)
+    if start is None:
         return text, False
-    cut = max(0, len(text) - _MARKER_WINDOW)
-    m = TRAILING_ELLIPSIS.search(text, cut)
-    if m is None:
-        return text, False
-    return text[: m.start()], True
+    return text[:start], True
+
+
+def _marker_start(text: str) -> int | None:
+    """Where the trailing marker (with the white space around it) begins, or None."""
+    end = len(text.rstrip())
+    if end == 0:
+        return None
+    last = text[end - 1]
+    if last == "\u2026":
+        start = end - 1
+    elif last == "]":
+        # "[…]" or "[...]", white space allowed inside the brackets.
+        pos = len(text[: end - 1].rstrip())
+        if text[:pos].endswith("\u2026"):
+            pos -= 1
+        elif text[:pos].endswith("..."):
+            pos -= 3
+        else:
+            return None
+        pos = len(text[:pos].rstrip())
+        if not text[:pos].endswith("["):
+            return None
+        start = pos - 1
+    elif last == ".":
+        # Three or more dots, each with at most one white-space character before it.
+        dots, pos = 0, end
+        while pos > 0 and text[pos - 1] == ".":
+            dots += 1
+            pos -= 1
+            if pos > 1 and text[pos - 1].isspace() and text[pos - 2] == ".":
+                pos -= 1
+        if dots < 3:
+            return None
+        start = pos
+    else:
+        return None
+    return len(text[:start].rstrip())
 
 
 def ends_with_ellipsis(text: str) -> bool:

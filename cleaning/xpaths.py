@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from cleaning.phrases import opens, phrase
+
 # Elements whose whole subtree is never story text.
 SKIP_TAGS: Final = frozenset(
     {
@@ -165,9 +167,56 @@ def _reason_for_whole(value: str) -> str:
 
 
 HIDDEN_STYLE: Final = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-# The label ad slots print above themselves ("- Advertisement -").
-AD_LABEL: Final = re.compile(r"^[\s\-–—]*(?:advertisement|advertising|sponsored)[\s\-–—]*$", re.I)
-BARE_URL: Final = re.compile(r"^https?://\S+$")
+# The label ad slots print above themselves ("- Advertisement -"), on a block of its own.
+_DASHES = r"[\s\-–—]*"
+AD_LABEL: Final = phrase(
+    *(
+        opens(dash, rf"{_DASHES}(?:advertisement|advertising|sponsored){_DASHES}$")
+        for dash in "-–—"
+    ),
+    opens("advertis", rf"(?:ement|ing){_DASHES}$"),
+    opens("sponsored", rf"{_DASHES}$"),
+)
+# An embed's address alone on its line (WordPress turns it into a player).
+BARE_URL: Final = phrase(opens("http", r"s?://\S+$"))
+# The generic phrases above: judged on every site's blocks beside the profile's phrases.
+PHRASES: Final = (AD_LABEL, BARE_URL)
+
+# The post's own meta line in WordPress themes (read by `post_meta`): the class words of a
+# category list (classic themes' "cat-links", Twenty Twenty's "entry-categories", block themes'
+# post-terms block for categories) and of block themes' post-author name.
+CATEGORY_LIST_CLASSES: Final = (
+    "cat-links",
+    "entry-categories",
+    "entry-categories-inner",
+    "taxonomy-category",
+    "post-categories",
+)
+AUTHOR_BLOCK_CLASSES: Final = ("wp-block-post-author", "wp-block-post-author-name")
+AUTHOR_NAME_CLASS: Final = "wp-block-post-author__name"
+# Class words of the wrapper of a post's date in the themes' meta lines.
+POST_DATE_CLASSES: Final = (
+    "post-date",
+    "posted-on",
+    "entry-date",
+    "published",
+    "wp-block-post-date",
+)
+# Where a post page shows other posts or readers' words: the story itself, comments, widgets,
+# teaser and query lists, navigation. Dates, names and category links there are not the post's.
+NOT_POST_META_TAGS: Final = frozenset({"nav", "aside", "form", "blockquote"})
+NOT_POST_META_CLASSES: Final = frozenset(
+    {
+        "entry-content", "wp-block-post-content", "post-content", "td-post-content",
+        "amp-wp-article-content", "comments", "respond", "widget", "widget-area", "sidebar",
+        "secondary", "related", "related-posts", "jp-relatedposts", "ast-related-posts",
+        "navigation", "post-navigation", "nav-links", "author-bio", "wp-block-query",
+        "wp-block-post-template", "wp-block-latest-posts", "wpp-list", "popular-posts",
+    }
+)  # fmt: skip
+NOT_POST_META_PREFIXES: Final = ("comment", "wp-block-comment", "wp-block-query", "wp-block-latest")
+# WordPress's post content container, in classic themes and in block themes.
+POST_CONTENT_CLASSES: Final = ("entry-content", "wp-block-post-content")
 
 
 # --- Teaser lists of WordPress plugins and widgets -------------------------------------------
