@@ -275,3 +275,28 @@ def test_a_page_that_cleans_too_slowly_costs_that_page(tmp_path: Path) -> None:
     assert "Traceback" not in result.stderr
     assert counts(database)["failed_clean_timeout"] == 3
     assert query(database, "SELECT count(*) FROM articles") == [(0,)]
+
+
+def test_pages_that_stop_yielding_dates_are_layout_drift(tmp_path: Path) -> None:
+    """A theme change that drops every machine-readable and visible date: exit 4, and the
+    summary names the missing field."""
+    database = tmp_path / "archive.sqlite3"
+    paths = [f"/story-{i}/" for i in range(6)]
+
+    def undated(path: str) -> bytes:
+        paragraphs = "".join(
+            f"<p>Neighbours of the {word} district met on Tuesday to discuss the new water"
+            f" schedule, which the utility says will last until the rains return.</p>"
+            for word in ("Versalles", "Pitillal", "Coapinole")
+        )
+        return (
+            '<!DOCTYPE html><html><head><title>Story</title></head><body class="single'
+            f' single-post"><article><h1>Water schedule for {path.strip("/")}</h1>'
+            f'<div class="entry-content">{paragraphs}</div></article></body></html>'
+        ).encode()
+
+    script = {path: [Reply(body=undated(path))] for path in paths}
+    with start_fault_server(script, listing_paths=paths) as server:
+        result = crawl(server.origin, database)
+    assert result.returncode == 4, result.stderr[-3000:]
+    assert "layout drift (6 of 6 article pages without a published)" in summary(result)

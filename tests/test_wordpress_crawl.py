@@ -54,6 +54,7 @@ class Scenario:
     manifest: Manifest
     changes: Changes
     first: Run
+    after_first: dict[str, StoredArticle]
     unchanged: Run
     after_change: Run
     rechecks: list[Run]
@@ -77,19 +78,32 @@ def scenario(
     database = tmp_path_factory.mktemp("wordpress") / "archive.sqlite3"
     manifest = wordpress_site.fill(posts=400)
     first = _crawl(wordpress_site, database)
+    after_first = _read(database)
     unchanged = _crawl(wordpress_site, database)
     changes = wordpress_site.change(manifest)
     after_change = _crawl(wordpress_site, database)
     rechecks = [_crawl(wordpress_site, database, RECHECK) for _ in range(4)]
     yield Scenario(
-        wordpress_site, database, manifest, changes, first, unchanged, after_change, rechecks
+        wordpress_site,
+        database,
+        manifest,
+        changes,
+        first,
+        after_first,
+        unchanged,
+        after_change,
+        rechecks,
     )
 
 
-def _stored(scenario: Scenario) -> dict[str, StoredArticle]:
-    url = f"sqlite:///{scenario.database}"
+def _read(database: Path) -> dict[str, StoredArticle]:
+    url = f"sqlite:///{database}"
     with open_archive(url, write=False) as archive, archive.sessions() as session:
         return {a.canonical_url: a for a in ArchiveRepository(session).iter_articles()}
+
+
+def _stored(scenario: Scenario) -> dict[str, StoredArticle]:
+    return _read(scenario.database)
 
 
 def _tokens(text: str) -> Counter[str]:
@@ -109,20 +123,20 @@ def test_first_run_stores_every_published_post_once_and_nothing_else(
     scenario: Scenario,
 ) -> None:
     assert scenario.first.result.returncode == 0, scenario.first.result.stderr[-3000:]
-    stored = _stored(scenario)
+    stored = scenario.after_first
     assert set(stored) == {post.url for post in scenario.manifest.posts}
     ids = [article.post_id for article in stored.values()]
     assert sorted(ids) == sorted(post.id for post in scenario.manifest.posts)
-    not_posts = {o.url for o in scenario.manifest.unpublished()} | {
+    not_posts = {o.url for o in scenario.manifest.unpublished} | {
         o.url for o in [*scenario.manifest.pages, *scenario.manifest.attachments]
     }
     assert not_posts.isdisjoint(stored)
 
 
 def test_first_run_reads_the_story_and_its_metadata(scenario: Scenario) -> None:
-    stories = {url: article.story for url, article in _stored(scenario).items()}
+    stories = {url: article.story for url, article in scenario.after_first.items()}
     posts = scenario.manifest.posts
-    scores = [_f1(stories[post.url].body, post.body_text()) for post in posts]
+    scores = [_f1(stories[post.url].body, post.body_text) for post in posts]
     mean = sum(scores) / len(scores)
     dated = sum(
         1 for post in posts if stories[post.url].published == datetime.fromisoformat(post.published)
