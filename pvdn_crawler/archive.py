@@ -22,12 +22,15 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any, TypeVar
 
 from scrapy import signals
 from scrapy.crawler import Crawler
 from scrapy.exceptions import CloseSpider
+from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from pvdn_crawler.extensions import RunHealth, Verdict
@@ -43,9 +46,31 @@ from storage import (
     open_archive,
 )
 from storage.archive import Archive
+from storage.warc import RunWarcWriter
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class WarcSettings:
+    """`PVDN_WARC_ENABLED`, `PVDN_WARC_DIR` (None: beside an SQLite archive),
+    `PVDN_WARC_MAX_FILE_BYTES`."""
+
+    enabled: bool = True
+    folder: Path | None = None
+    max_file_bytes: int = 1_000_000_000
+
+    @classmethod
+    def from_settings(cls, settings: BaseSettings) -> WarcSettings:
+        folder = settings.get("PVDN_WARC_DIR")
+        return cls(
+            enabled=settings.getbool("PVDN_WARC_ENABLED"),
+            folder=Path(folder).expanduser() if folder else None,
+            max_file_bytes=settings.getint("PVDN_WARC_MAX_FILE_BYTES"),
+        )
+
+
 # Close reasons this component gives the engine.
 ARCHIVE_BUSY = "archive_busy"
 ARCHIVE_UNUSABLE = "archive_unusable"
@@ -63,6 +88,7 @@ class CrawlArchive:
         commit_every: int,
         commit_latency: float,
         incremental: bool,
+        warc: WarcSettings | None = None,
     ) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
@@ -71,6 +97,7 @@ class CrawlArchive:
         self.commit_every = max(1, commit_every)
         self.commit_latency = max(0.0, commit_latency)
         self.incremental = incremental
+        self.warc = warc or WarcSettings(enabled=False)
         self.known: Mapping[str, KnownPage] = {}
         self.trusted = False
         self.run_id: int | None = None
@@ -93,6 +120,7 @@ class CrawlArchive:
             commit_every=settings.getint("PVDN_COMMIT_EVERY"),
             commit_latency=settings.getfloat("PVDN_COMMIT_LATENCY"),
             incremental=settings.getbool("PVDN_INCREMENTAL"),
+            warc=WarcSettings.from_settings(settings),
         )
         crawler.signals.connect(component.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(component.spider_closed, signal=signals.spider_closed)
@@ -118,7 +146,7 @@ class CrawlArchive:
         )
 
     def _open(self) -> tuple[Mapping[str, KnownPage], bool]:
-        archive = self._resources.enter_context(open_archive(self.url))
+        archive = self._resources.enter_context(open_archive(self.url, warc_dir=self.warc.folder))
         self._archive = archive
         with archive.sessions.begin() as session:
             repository = ArchiveRepository(session)
@@ -133,8 +161,33 @@ class CrawlArchive:
             )
             self.run_id = repository.start_run(_spider_name(self.crawler), _now())
             known = repository.known_pages() if self.incremental else {}
-        self._writer = BatchWriter(archive.sessions, self.run_id)
+        self._writer = BatchWriter(archive.sessions, self.run_id, warc=self._warc_writer(archive))
         return known, trusted
+
+    def _warc_writer(self, archive: Archive) -> RunWarcWriter | None:
+        """The run's WARC writer (closed with the archive), or None when capture is off."""
+        if not self.warc.enabled:
+            return None
+        if archive.warc_dir is None:
+            raise ArchiveError(
+                f"archive {archive.name} has no folder for its WARC files: set PVDN_WARC_DIR"
+                " (or PVDN_WARC_ENABLED=False to keep no captures)"
+            )
+        try:
+            archive.warc_dir.mkdir(parents=True, exist_ok=True)
+            writer = RunWarcWriter(
+                archive.warc_dir,
+                self.run_id or 0,
+                description=f"pvdn-archive crawl, run {self.run_id} of {archive.name}",
+                max_file_bytes=self.warc.max_file_bytes,
+            )
+        except OSError as exc:
+            raise ArchiveError(f"WARC folder {archive.warc_dir}: {exc.strerror}") from None
+        for recovered in writer.recovered:
+            logger.warning(
+                "WARC file %s: torn tail cut after a crash (%s)", recovered.filename, recovered
+            )
+        return self._resources.enter_context(writer)
 
     async def spider_closed(self, reason: str) -> None:
         """Write what is pending, ask RunHealth for the verdict, record the run, close."""
@@ -214,6 +267,8 @@ class CrawlArchive:
                 self.stats.inc_value(f"pvdn/stored/{outcome}")
         for rejected in report.rejected:
             self.stats.inc_value(f"pvdn/rejected/{rejected.kind}")
+        if report.warc_refused:
+            self.stats.inc_value("pvdn/warc/refused", report.warc_refused)
         for (_, future), outcome in zip(batch, report.outcomes, strict=True):
             if not future.done():
                 future.set_result(outcome)

@@ -16,6 +16,12 @@ PVDN_SETTINGS: dict[str, Any] = {
     # The archive: an SQLAlchemy URL; None means the PVDN_DATABASE_URL environment variable,
     # else sqlite:///pvdn.sqlite3.
     "PVDN_DATABASE_URL": None,
+    # Every capture (request and response, headers and all) kept as WARC files, in this
+    # folder; None: beside an SQLite archive (pvdn.sqlite3 -> pvdn-warc/), required for a
+    # PostgreSQL one. Files are rotated past PVDN_WARC_MAX_FILE_BYTES.
+    "PVDN_WARC_ENABLED": True,
+    "PVDN_WARC_DIR": None,
+    "PVDN_WARC_MAX_FILE_BYTES": 1_000_000_000,
     # Changes per database transaction, and the longest a change waits for its batch (s).
     "PVDN_COMMIT_EVERY": 50,
     "PVDN_COMMIT_LATENCY": 2.0,

@@ -25,6 +25,7 @@ from storage.records import (
     sane_datetime,
     sane_post_id,
 )
+from storage.warc import Capture, WarcLocation
 
 __all__ = ["ArchivedArticle", "FeedHints", "article_record"]
 
@@ -58,7 +59,8 @@ def article_record(
     canonical_url: str,
     fetched_url: str,
     aliases: Iterable[str] = (),
-    raw_html: bytes = b"",
+    capture: Capture | None = None,
+    warc: WarcLocation | None = None,
     etag: str | None = None,
     last_modified: str | None = None,
     hints: FeedHints | None = None,
@@ -88,7 +90,8 @@ def article_record(
         post_id=post_id,
         aliases=tuple(aliases),
         teasers=_teasers(article),
-        raw_html=raw_html,
+        capture=capture,
+        warc=warc,
         etag=etag,
         last_modified=last_modified,
     )

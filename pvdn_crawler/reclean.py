@@ -5,8 +5,9 @@ is cleaned again and the articles whose story changed get a new revision. At arc
 (tens of thousands of pages) that must not hold the pages in memory, must use every core and
 must show how far it got:
 
-- pages are read in id order, a batch at a time, each batch in a short read of its own
-  (memory is flat in the archive's size);
+- pages are read from the archive's WARC files (by the workers), in id order, a batch at a
+  time, each batch's locations in a short read of its own (memory is flat in the archive's
+  size);
 - cleaning runs in worker processes (`workers`, default the number of cores), a batch ahead
   of the writing, and a worker answers only for pages whose story changed (the content hash
   tells), so little crosses between processes and little is written;
@@ -25,6 +26,7 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
@@ -32,8 +34,16 @@ from tqdm import tqdm
 
 from cleaning import Options, clean_html
 from pvdn_crawler.items import article_record
-from storage import ArchiveRepository, ArticleRecord, BatchWriter, RawPage, open_archive
+from storage import (
+    ArchiveError,
+    ArchiveRepository,
+    ArticleRecord,
+    BatchWriter,
+    RawPage,
+    open_archive,
+)
 from storage.archive import Archive
+from storage.warc import WarcError, read_capture
 
 __all__ = ["ReCleaned", "reclean"]
 
@@ -51,14 +61,28 @@ class ReCleaned:
     run_id: int
 
 
-def reclean(url: str, *, workers: int | None = None, progress: IO[str] | None = None) -> ReCleaned:
-    """Re-clean every stored page of the archive at `url`; see the module's docstring."""
+def reclean(
+    url: str,
+    *,
+    workers: int | None = None,
+    progress: IO[str] | None = None,
+    all_revisions: bool = False,
+    warc_dir: Path | None = None,
+) -> ReCleaned:
+    """Re-clean every stored page of the archive at `url`; see the module's docstring.
+
+    By default each article's latest capture is cleaned again and a changed story becomes
+    the article's next revision. With `all_revisions`, every revision that has its capture
+    kept is cleaned again and its story replaced in place (the same page, read better).
+    """
     count = max(1, workers or os.cpu_count() or 1)
-    with open_archive(url) as archive:
+    with open_archive(url, warc_dir=warc_dir) as archive:
+        if archive.warc_dir is None:
+            raise ArchiveError(f"archive {archive.name} has no WARC folder: give --warc-dir")
         with archive.sessions.begin() as session:
             repository = ArchiveRepository(session)
             run_id = repository.start_run("reclean", _now())
-            total = repository.stats()["articles"]
+            total = repository.stats()["revisions" if all_revisions else "articles"]
         writer = BatchWriter(archive.sessions, run_id)
         outcomes: Counter[str] = Counter()
         pages = 0
@@ -69,11 +93,14 @@ def reclean(url: str, *, workers: int | None = None, progress: IO[str] | None = 
                 ProcessPoolExecutor(max_workers=count, mp_context=context) as pool,
                 tqdm(total=total, unit="page", file=progress, disable=progress is None) as bar,
             ):
-                for batch, results in _cleaned_batches(archive, pool, count):
-                    changed = [record for label, record in results if record is not None]
+                batches = _cleaned_batches(archive, archive.warc_dir, pool, count, all_revisions)
+                for batch, results in batches:
                     outcomes.update(label for label, record in results if record is None)
-                    report = writer.write(changed)
-                    outcomes.update(report.counts)
+                    if all_revisions:
+                        outcomes.update(_replace_revisions(archive, batch, results))
+                    else:
+                        changed = [record for _, record in results if record is not None]
+                        outcomes.update(writer.write(changed).counts)
                     pages += len(batch)
                     bar.update(len(batch))
             status = "ok" if not outcomes["rejected"] else "records refused"
@@ -85,8 +112,25 @@ def reclean(url: str, *, workers: int | None = None, progress: IO[str] | None = 
     return ReCleaned(outcomes, pages, run_id)
 
 
+def _replace_revisions(
+    archive: Archive, batch: list[RawPage], results: list[_Result]
+) -> Counter[str]:
+    """Store re-cleaned stories over the revisions they were cleaned from, in one transaction."""
+    done: Counter[str] = Counter()
+    with archive.sessions.begin() as session:
+        repository = ArchiveRepository(session)
+        for page, (_, record) in zip(batch, results, strict=True):
+            if record is not None and repository.replace_revision_story(page.id, record.story):
+                done["revision re-cleaned"] += 1
+    return done
+
+
 def _cleaned_batches(
-    archive: Archive, pool: ProcessPoolExecutor, workers: int
+    archive: Archive,
+    folder: Path,
+    pool: ProcessPoolExecutor,
+    workers: int,
+    all_revisions: bool,
 ) -> Iterator[tuple[list[RawPage], list[_Result]]]:
     """Batches of stored pages with their re-clean results, the next batch cleaning while
     the caller writes this one."""
@@ -94,13 +138,15 @@ def _cleaned_batches(
     pending: tuple[list[RawPage], list[Future[list[_Result]]]] | None = None
     while True:
         with archive.sessions() as session:
-            batch = ArchiveRepository(session).raw_pages(after_id=after, limit=_BATCH)
+            repository = ArchiveRepository(session)
+            read = repository.revision_pages if all_revisions else repository.raw_pages
+            batch = read(after_id=after, limit=_BATCH)
         submitted = None
         if batch:
             after = batch[-1].id
             chunk = max(1, len(batch) // (workers * 4))
             futures = [
-                pool.submit(_reclean_pages, batch[i : i + chunk])
+                pool.submit(_reclean_pages, folder, batch[i : i + chunk])
                 for i in range(0, len(batch), chunk)
             ]
             submitted = (batch, futures)
@@ -112,20 +158,26 @@ def _cleaned_batches(
         pending = submitted
 
 
-def _reclean_pages(pages: list[RawPage]) -> list[_Result]:
+def _reclean_pages(folder: Path, pages: list[RawPage]) -> list[_Result]:
     """In a worker: for each page, the new record if its story changed, else why not."""
-    return [_reclean_page(page) for page in pages]
+    return [_reclean_page(folder, page) for page in pages]
 
 
-def _reclean_page(page: RawPage) -> _Result:
+def _reclean_page(folder: Path, page: RawPage) -> _Result:
+    if page.warc is None:
+        return ("no capture kept", None)
+    try:
+        html = read_capture(folder, page.warc).payload
+    except WarcError as error:
+        return (f"capture unreadable ({type(error).__name__})", None)
     # Every stored page came from the site (or a mirror of it): its host is the site's.
     host = urlsplit(page.raw_url).hostname or ""
-    article = clean_html(page.raw_html, page.raw_url, options=Options(site_hosts=frozenset({host})))
+    article = clean_html(html, page.raw_url, options=Options(site_hosts=frozenset({host})))
     record, _ = article_record(
         article,
         canonical_url=page.canonical_url,
         fetched_url=page.raw_url,
-        raw_html=page.raw_html,
+        warc=page.warc,
         etag=page.etag,
         last_modified=page.last_modified,
     )

@@ -40,27 +40,40 @@ from storage.errors import (
 from storage.faults import local_fault
 from storage.locking import sqlite_file, writer_lock
 
-__all__ = ["Archive", "open_archive", "schema_state"]
+__all__ = ["Archive", "default_warc_dir", "open_archive", "schema_state"]
 
 
 @dataclass(frozen=True)
 class Archive:
-    """An open archive: where it is (`name`, without a password), its engine and sessions."""
+    """An open archive: where it is (`name`, without a password), its engine and sessions,
+    and the folder of its WARC files (None for a PostgreSQL archive not given one)."""
 
     name: str
     engine: Engine
     sessions: sessionmaker[Session]
+    warc_dir: Path | None = None
+
+
+def default_warc_dir(url: str) -> Path | None:
+    """The WARC folder beside an SQLite archive (`pvdn.sqlite3` -> `pvdn-warc/`); None for
+    another backend, which has no folder of its own (give one: PVDN_WARC_DIR)."""
+    database = sqlite_file(make_url(url))
+    return None if database is None else database.with_name(f"{database.stem}-warc")
 
 
 @contextlib.contextmanager
-def open_archive(url: str, *, write: bool = True) -> Iterator[Archive]:
-    """The archive at `url`, opened for writing (lock held, schema current) or for reading.
+def open_archive(
+    url: str, *, write: bool = True, warc_dir: Path | None = None
+) -> Iterator[Archive]:
+    """The archive at `url`, opened for writing (lock held, schema current) or for reading;
+    its WARC folder is `warc_dir`, else the default beside an SQLite file.
 
     Raises `ArchiveError` subclasses with a one-line message; the engine is disposed and the
     lock released when the block ends, in that order (see `storage.locking`).
     """
     name = make_url(url).render_as_string(hide_password=True)
     database = sqlite_file(make_url(url))
+    folder = warc_dir or default_warc_dir(url)
     if database is not None:
         _check_sqlite_file(database, name, write=write)
     engine = make_engine(url)
@@ -78,12 +91,12 @@ def open_archive(url: str, *, write: bool = True) -> Iterator[Archive]:
                 current, head = schema_state(engine)
                 if current != head:
                     if write:
-                        upgrade_schema(engine)
+                        upgrade_schema(engine, warc_dir=folder)
                     else:
-                        _upgrade_for_reading(engine)
+                        _upgrade_for_reading(engine, folder)
             except (sa_exc.SQLAlchemyError, OSError) as error:
                 raise _archive_error(name, error) from None
-            yield Archive(name, engine, session_factory(engine))
+            yield Archive(name, engine, session_factory(engine), folder)
     finally:
         engine.dispose()
 
@@ -104,12 +117,12 @@ def schema_state(engine: Engine) -> tuple[str | None, str]:
     return current, head
 
 
-def _upgrade_for_reading(engine: Engine) -> None:
+def _upgrade_for_reading(engine: Engine, warc_dir: Path | None) -> None:
     """An archive of an older schema is upgraded before it is read, under the writer lock. If
     a crawl holds the lock, that crawl upgraded it when it started: read it as it is."""
     try:
         with writer_lock(engine):
-            upgrade_schema(engine)
+            upgrade_schema(engine, warc_dir=warc_dir)
     except ArchiveBusyError:
         return
 

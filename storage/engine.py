@@ -146,11 +146,12 @@ def alembic_config() -> Config:
     return config
 
 
-def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+def upgrade_schema(engine: Engine, revision: str = "head", *, warc_dir: Path | None = None) -> None:
     """Bring the database to the newest migration (`alembic upgrade head`); a no-op when it is.
 
     `revision` stops at an older migration instead, for tests of a later migration's upgrade
-    of existing data. Run it under `writer_lock`: a migration is a write like any other.
+    of existing data. `warc_dir` is the archive's WARC folder, which a migration that moves
+    stored pages into WARC files writes to. Run it under `writer_lock`: a migration is a write like any other.
 
     The engine's own connection is handed to Alembic, so this works for any URL, including an
     SQLite file this process already has open. On SQLite, foreign keys are switched off for the
@@ -160,6 +161,8 @@ def upgrade_schema(engine: Engine, revision: str = "head") -> None:
     on the raw connection before Alembic begins one.
     """
     config = alembic_config()
+    # Where migration 0004 moves the pages the database held (see storage.archive).
+    config.attributes["warc_dir"] = warc_dir
     with engine.connect() as connection:
         sqlite = connection.dialect.name == "sqlite"
         if sqlite:

@@ -9,7 +9,6 @@ kept in step with this module (a test compares them).
 
 from __future__ import annotations
 
-import zlib
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -31,6 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, column_property, mapped_column, relationship
 
 from storage.records import STORY_FIELDS, Story
+from storage.warc.model import WarcLocation
 
 __all__ = [
     "Article",
@@ -41,9 +41,9 @@ __all__ = [
     "Page",
     "Reject",
     "StoryColumns",
+    "WarcColumns",
     "TeaserLink",
     "UTCDateTime",
-    "ZlibBytes",
 ]
 
 # Named constraints: Alembic's batch mode on SQLite rebuilds tables and can only drop or alter a
@@ -55,10 +55,6 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
-
-# zlib level 6 (the library default) gets nearly all of level 9's gain on HTML at a third of the
-# CPU; pages are written once per change and read back only for re-cleaning.
-_ZLIB_LEVEL = 6
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -88,25 +84,6 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-class ZlibBytes(TypeDecorator[bytes]):
-    """Bytes stored zlib-compressed, so callers only ever see the original bytes.
-
-    Raw pages are ~100 KB of highly repetitive WordPress markup; compressed they take a tenth of
-    that. Doing it in the column type means no code path can store or read them uncompressed.
-    """
-
-    impl = LargeBinary
-    cache_ok = True
-
-    def process_bind_param(self, value: bytes | None, dialect: Dialect) -> bytes | None:
-        """Compress on the way in."""
-        return None if value is None else zlib.compress(value, _ZLIB_LEVEL)
-
-    def process_result_value(self, value: bytes | None, dialect: Dialect) -> bytes | None:
-        """Decompress on the way out (PostgreSQL drivers may hand back a memoryview)."""
-        return None if value is None else zlib.decompress(bytes(value))
 
 
 class Base(DeclarativeBase):
@@ -197,7 +174,34 @@ def _with_offset(value: datetime | None, minutes: int | None) -> datetime | None
     return value.astimezone(timezone(timedelta(minutes=minutes)))
 
 
-class ArticleRevision(StoryColumns, Base):
+class WarcColumns:
+    """Where the page a story was cleaned from is kept: a record in the archive's WARC
+    folder (`storage.warc`), by file name, offset and length. NULL for stories archived
+    before captures were kept (all but an article's latest)."""
+
+    warc_file: Mapped[str | None]
+    warc_offset: Mapped[int | None] = mapped_column(BigInteger)
+    warc_length: Mapped[int | None]
+
+    @property
+    def warc(self) -> WarcLocation | None:
+        if self.warc_file is None or self.warc_offset is None or self.warc_length is None:
+            return None
+        return WarcLocation(self.warc_file, self.warc_offset, self.warc_length)
+
+    @staticmethod
+    def warc_values(location: WarcLocation | None) -> dict[str, Any]:
+        return {
+            "warc_file": location.filename if location else None,
+            "warc_offset": location.offset if location else None,
+            "warc_length": location.length if location else None,
+        }
+
+
+WARC_COLUMNS = ("warc_file", "warc_offset", "warc_length")
+
+
+class ArticleRevision(StoryColumns, WarcColumns, Base):
     """One version of an article's story: number 1 when first stored, +1 per change.
 
     The latest revision always equals the article's current story. Defined before `Article`
@@ -217,11 +221,11 @@ class ArticleRevision(StoryColumns, Base):
     article: Mapped[Article] = relationship(back_populates="revisions")
 
 
-class Article(StoryColumns, Base):
+class Article(StoryColumns, WarcColumns, Base):
     """One article, identified by its canonical URL, holding its latest story.
 
-    `content_hash` is `Story.content_hash` of the stored story; `raw_html` is the page that
-    produced it (compressed by `ZlibBytes`), fetched from `raw_url`. `first_seen` /
+    `content_hash` is `Story.content_hash` of the stored story; the page that produced it,
+    fetched from `raw_url`, is kept in a WARC record (`WarcColumns`). `first_seen` /
     `last_seen` are crawl times the page answered, `checked_at` the last time it was asked
     for whatever it answered (what the revisit policy rotates on); none is a publication time.
 
@@ -236,8 +240,6 @@ class Article(StoryColumns, Base):
     canonical_url: Mapped[str] = mapped_column(unique=True)
     post_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     content_hash: Mapped[str]
-    # Deferred: listing or exporting articles must not decompress every page.
-    raw_html: Mapped[bytes] = mapped_column(ZlibBytes(), deferred=True)
     raw_url: Mapped[str]
     first_seen: Mapped[datetime]
     last_seen: Mapped[datetime]

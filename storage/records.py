@@ -16,6 +16,8 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any, TypedDict
 
+from storage.warc.model import Capture, WarcLocation
+
 __all__ = [
     "EARLIEST",
     "LATEST",
@@ -36,6 +38,7 @@ __all__ = [
     "StoredRevision",
     "Story",
     "Teaser",
+    "WarcLocation",
     "require_aware",
     "sane_datetime",
     "sane_post_id",
@@ -165,7 +168,10 @@ class ArticleRecord:
     fetched_url: the URL the bytes were downloaded from (may differ from canonical_url).
     aliases: other URLs that show the same article (redirect sources, AMP, ?p= links).
     teasers: the page's trending / related links, in page order.
-    raw_html: the page bytes as downloaded, kept so the archive can be re-cleaned later.
+    capture: the HTTP exchange the page came from (request, status, headers, the bytes as
+        downloaded), kept as WARC records so the archive can be re-cleaned and replayed.
+    warc: where that capture is kept once written (set by the archive's writer, or given
+        when re-cleaning a capture kept earlier).
     etag, last_modified: the response's `ETag` and `Last-Modified` headers exactly as received
         (None when absent), sent back as `If-None-Match` / `If-Modified-Since` next time. They
         describe the response, not the story, so they are not part of the content hash.
@@ -177,15 +183,21 @@ class ArticleRecord:
     post_id: int | None = None
     aliases: tuple[str, ...] = ()
     teasers: tuple[Teaser, ...] = ()
-    raw_html: bytes = field(default=b"", repr=False)
+    capture: Capture | None = field(default=None, repr=False)
     etag: str | None = None
     last_modified: str | None = None
+    warc: WarcLocation | None = None
 
     def __post_init__(self) -> None:
         if not self.canonical_url:
             raise ValueError("canonical_url must not be empty")
         if self.post_id is not None and sane_post_id(self.post_id) is None:
             raise ValueError(f"post_id {self.post_id} is not a WordPress post id")
+
+    @property
+    def raw_html(self) -> bytes:
+        """The page's bytes as downloaded (empty without a capture)."""
+        return self.capture.body if self.capture is not None else b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,6 +216,7 @@ class NotModifiedRecord:
     url: str
     etag: str | None = None
     last_modified: str | None = None
+    capture: Capture | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +225,7 @@ class GoneRecord:
 
     url: str
     status: int
+    capture: Capture | None = field(default=None, repr=False)
 
 
 PAGE_KINDS = frozenset(
@@ -237,6 +251,7 @@ class PageRecord:
     target_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
+    capture: Capture | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.kind not in PAGE_KINDS:
@@ -316,6 +331,7 @@ class StoredArticle:
     gone_at: datetime | None = None
     gone_status: int | None = None
     revision_count: int = 0
+    warc: WarcLocation | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +341,8 @@ class StoredRevision:
     number: 1 for the story the article was first stored with, then one more per change.
     captured_at: the crawl time the version was first seen (for versions archived before
         revisions were kept, the article's `first_seen`).
+    warc: where the page it was cleaned from is kept (None for versions archived before
+        captures were kept, other than the latest).
     """
 
     id: int
@@ -333,6 +351,7 @@ class StoredRevision:
     content_hash: str
     story: Story
     captured_at: datetime
+    warc: WarcLocation | None = None
 
 
 class RunSummary(TypedDict):
@@ -373,15 +392,17 @@ class ArchiveStats(TypedDict):
 
 @dataclass(frozen=True)
 class RawPage:
-    """A stored page as fetched, for re-cleaning: the article's id and canonical URL, where
-    the page came from, its bytes, the HTTP validators it was served with, and the hash of
-    the story stored from it (a re-clean that gives the same hash changes nothing)."""
+    """A stored page, for re-cleaning: the article's id and canonical URL, where the page came
+    from, where its capture is kept, the HTTP validators it was served with, and the hash of
+    the story stored from it (a re-clean that gives the same hash changes nothing). A page
+    of a revision (`reclean --all-revisions`) names that revision's number."""
 
     id: int
     canonical_url: str
     raw_url: str
-    raw_html: bytes
+    warc: WarcLocation | None
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str = ""
     post_id: int | None = None
+    revision: int | None = None

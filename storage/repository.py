@@ -43,6 +43,7 @@ from sqlalchemy.sql.dml import Insert
 from storage.errors import RunNotFoundError, StorageError
 from storage.models import (
     STORY_COLUMNS,
+    WARC_COLUMNS,
     Article,
     ArticleAlias,
     ArticleRevision,
@@ -52,6 +53,7 @@ from storage.models import (
     Reject,
     StoryColumns,
     TeaserLink,
+    WarcColumns,
 )
 from storage.records import (
     AliasRecord,
@@ -67,7 +69,9 @@ from storage.records import (
     RunSummary,
     StoredArticle,
     StoredRevision,
+    Story,
     Teaser,
+    WarcLocation,
     require_aware,
 )
 
@@ -88,7 +92,7 @@ _IN_CHUNK = 500
 
 # What a changed article replaces: its story, and the page and URL the story came from. An
 # unchanged article keeps all of these, so the stored raw HTML always matches the stored story.
-_REPLACED_ON_CHANGE = (*STORY_COLUMNS, "post_id", "content_hash", "raw_html", "raw_url")
+_REPLACED_ON_CHANGE = (*STORY_COLUMNS, *WARC_COLUMNS, "post_id", "content_hash", "raw_url")
 # Story metadata a page may not state itself, and the columns holding it.
 _STICKY = ("published", "modified", "author", "categories")
 _STICKY_COLUMNS = (*_STICKY, "published_offset", "modified_offset")
@@ -463,19 +467,19 @@ class ArchiveRepository:
             yield _stored_article(article)
 
     def raw_pages(self, after_id: int = 0, limit: int | None = None) -> list[RawPage]:
-        """Stored pages in id order, from the first id past `after_id`, at most `limit` of
-        them: a caller streams the archive batch by batch (keyset paging), each batch in a
-        short transaction of its own, so memory stays flat in the archive's size.
+        """Stored articles' pages in id order, from the first id past `after_id`, at most
+        `limit` of them: a caller streams the archive batch by batch (keyset paging), each
+        batch in a short transaction of its own, so memory stays flat in the archive's size.
 
-        The HTML comes back decompressed; it is the page that produced the stored story, and
-        the validators are the ones it was served with (a re-clean must keep them).
+        Each names where its capture is kept (the page that produced the stored story) and
+        the validators it was served with (a re-clean must keep them).
         """
         statement = (
             select(
                 Article.id,
                 Article.canonical_url,
                 Article.raw_url,
-                Article.raw_html,
+                *(getattr(Article, name) for name in WARC_COLUMNS),
                 Article.etag,
                 Article.last_modified,
                 Article.content_hash,
@@ -490,13 +494,87 @@ class ArchiveRepository:
                 row.id,
                 row.canonical_url,
                 row.raw_url,
-                row.raw_html,
+                _location(row.warc_file, row.warc_offset, row.warc_length),
                 row.etag,
                 row.last_modified,
                 row.content_hash,
                 row.post_id,
             )
             for row in self._session.execute(statement)
+        ]
+
+    def revision_pages(self, after_id: int = 0, limit: int | None = None) -> list[RawPage]:
+        """Every revision that has a capture, as `raw_pages` gives articles (`id` is the
+        revision's id, `revision` its number): for re-cleaning every version, not only the
+        latest."""
+        statement = (
+            select(
+                ArticleRevision.id,
+                ArticleRevision.number,
+                ArticleRevision.content_hash,
+                *(getattr(ArticleRevision, name) for name in WARC_COLUMNS),
+                Article.canonical_url,
+                Article.raw_url,
+                Article.post_id,
+            )
+            .join(Article, Article.id == ArticleRevision.article_id)
+            .where(ArticleRevision.id > after_id, ArticleRevision.warc_file.is_not(None))
+            .order_by(ArticleRevision.id)
+            .limit(limit)
+        )
+        return [
+            RawPage(
+                row.id,
+                row.canonical_url,
+                row.raw_url,
+                _location(row.warc_file, row.warc_offset, row.warc_length),
+                content_hash=row.content_hash,
+                post_id=row.post_id,
+                revision=row.number,
+            )
+            for row in self._session.execute(statement)
+        ]
+
+    def replace_revision_story(self, revision_id: int, story: Story) -> bool:
+        """Store a re-cleaned story over a revision's (the same capture read again), and over
+        its article's when it is the latest; False when nothing changed."""
+        revision = self._session.get(ArticleRevision, revision_id, populate_existing=True)
+        if revision is None or revision.content_hash == story.content_hash:
+            return False
+        values = {**StoryColumns.story_values(story), "content_hash": story.content_hash}
+        self._session.execute(
+            update(ArticleRevision)
+            .where(ArticleRevision.id == revision_id)
+            .values(values)
+            .execution_options(synchronize_session=False)
+        )
+        latest = self._session.scalar(
+            select(func.max(ArticleRevision.number)).where(
+                ArticleRevision.article_id == revision.article_id
+            )
+        )
+        if latest == revision.number:
+            self._session.execute(
+                update(Article)
+                .where(Article.id == revision.article_id)
+                .values(values)
+                .execution_options(synchronize_session=False)
+            )
+        return True
+
+    def captures_since(self, since: datetime | None = None) -> list[WarcLocation]:
+        """Where the captures of every revision captured at or after `since` are kept, in
+        capture order (for exporting a selection of the archive as one WARC file)."""
+        statement = select(*(getattr(ArticleRevision, n) for n in WARC_COLUMNS)).where(
+            ArticleRevision.warc_file.is_not(None)
+        )
+        if since is not None:
+            statement = statement.where(ArticleRevision.captured_at >= since)
+        statement = statement.order_by(ArticleRevision.captured_at, ArticleRevision.id)
+        return [
+            location
+            for row in self._session.execute(statement)
+            if (location := _location(*row)) is not None
         ]
 
     def stats(self) -> ArchiveStats:
@@ -589,6 +667,7 @@ class ArchiveRepository:
                     "number": (before.last_revision if before else 0) + 1,
                     "content_hash": content_hash,
                     "captured_at": seen_at,
+                    **WarcColumns.warc_values(record.warc),
                 }
             )
         if revisions:
@@ -736,7 +815,7 @@ def _article_row(record: ArticleRecord, content_hash: str, seen_at: datetime) ->
         "canonical_url": record.canonical_url,
         "post_id": record.post_id,
         "content_hash": content_hash,
-        "raw_html": record.raw_html,
+        **WarcColumns.warc_values(record.warc),
         "raw_url": record.fetched_url or record.canonical_url,
         "first_seen": seen_at,
         "last_seen": seen_at,
@@ -907,6 +986,7 @@ def _stored_article(article: Article) -> StoredArticle:
         gone_at=article.gone_at,
         gone_status=article.gone_status,
         revision_count=article.revision_count,
+        warc=article.warc,
     )
 
 
@@ -919,7 +999,14 @@ def _stored_revision(revision: ArticleRevision) -> StoredRevision:
         content_hash=revision.content_hash,
         story=StoryColumns.story_from(revision),
         captured_at=revision.captured_at,
+        warc=revision.warc,
     )
+
+
+def _location(filename: str | None, offset: int | None, length: int | None) -> WarcLocation | None:
+    if filename is None or offset is None or length is None:
+        return None
+    return WarcLocation(filename, offset, length)
 
 
 def _run_summary(run: CrawlRun) -> RunSummary:

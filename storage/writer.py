@@ -1,7 +1,9 @@
 """Batches of changes written in one transaction each, with nothing lost in silence.
 
 A crawl hands the archive what it learnt in batches (`ArchiveRepository.apply`), one
-transaction per batch. If the database refuses the batch because of one value (a constraint,
+transaction per batch. The captures the changes carry are written to the run's WARC files
+first and synced to disk, and only then are the rows that point at them committed: a crash at
+any moment leaves at worst records nothing points at, never a row pointing past a file's end. If the database refuses the batch because of one value (a constraint,
 a number it cannot hold), that one change must not cost the other forty-nine: the batch is
 rolled back and written again change by change, each in its own transaction, and the ones the
 database still refuses are kept in the `rejects` table with the reason, logged in one line and
@@ -15,7 +17,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -32,6 +34,7 @@ from storage.records import (
     RejectedChange,
 )
 from storage.repository import ArchiveRepository
+from storage.warc import RunWarcWriter, WarcError
 
 __all__ = ["BatchWriter", "WriteReport", "change_kind", "change_url"]
 
@@ -68,6 +71,7 @@ class WriteReport:
 
     outcomes: list[str | None] = field(default_factory=list)
     rejected: list[RejectedChange] = field(default_factory=list)
+    warc_refused: int = 0  # captures that could not be written as WARC records
 
     @property
     def counts(self) -> Counter[str]:
@@ -85,17 +89,55 @@ class BatchWriter:
         sessions: sessionmaker[Session],
         run_id: int | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        warc: RunWarcWriter | None = None,
     ) -> None:
         self.sessions = sessions
         self.run_id = run_id
         self.clock = clock
+        self.warc = warc
 
     def write(self, changes: Sequence[Change]) -> WriteReport:
         """Store `changes`; refused ones are set aside. StorageFaultError on a local fault."""
         report = WriteReport()
         if changes:
+            changes = self._capture(changes, report)
             report.outcomes = self._write(changes, self.clock(), report)
         return report
+
+    def _capture(self, changes: Sequence[Change], report: WriteReport) -> list[Change]:
+        """Write the changes' captures to the WARC files (a 304 as a `revisit`), synced
+        before anything points at them; the articles come back with their locations."""
+        if self.warc is None:
+            return list(changes)
+        out: list[Change] = []
+        try:
+            for change in changes:
+                capture = getattr(change, "capture", None)
+                if capture is None:
+                    out.append(change)
+                    continue
+                try:
+                    if isinstance(change, NotModifiedRecord):
+                        self.warc.write_revisit(capture)
+                        location = None
+                    else:
+                        location = self.warc.write_capture(capture)
+                except WarcError as error:
+                    if isinstance(error.__cause__, OSError):  # the disk, not the exchange
+                        raise error.__cause__ from error
+                    # This exchange cannot be a record (a URL too long, say): say why.
+                    logger.error("not kept as WARC: %s: %s", capture.url, error)
+                    report.warc_refused += 1
+                    location = None
+                if isinstance(change, ArticleRecord):
+                    change = replace(change, warc=location)  # noqa: PLW2901
+                out.append(change)
+            self.warc.sync()
+        except OSError as error:
+            raise StorageFaultError(
+                local_fault(error) or "WARC write failed", _reason(error)
+            ) from error
+        return out
 
     def _write(
         self, changes: Sequence[Change], seen_at: datetime, report: WriteReport

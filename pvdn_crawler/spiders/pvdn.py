@@ -26,6 +26,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from cleaning import Options
 from pvdn_crawler.archive import CrawlArchive
+from pvdn_crawler.captures import capture_of
 from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
@@ -47,6 +48,7 @@ from storage.records import (
     NotModifiedRecord,
     PageRecord,
 )
+from storage.warc import Capture
 
 # Where discovery starts, relative to base_url.
 START_FEEDS = ("/feed/", "/category/puerto-vallarta-news/feed/")
@@ -146,6 +148,7 @@ class PvdnSpider(scrapy.Spider):
         self._max_new = int(PVDN_SETTINGS["PVDN_MAX_NEW_PER_RUN"])
         self._max_sitemap_depth = int(PVDN_SETTINGS["PVDN_MAX_SITEMAP_DEPTH"])
         self._cleaner: PageCleaner | None = None
+        self._warc_enabled = bool(PVDN_SETTINGS["PVDN_WARC_ENABLED"])
         # Optional subscriber login: from the environment only (see pvdn_crawler.subscriber).
         self._subscriber = Credentials.from_environment()
 
@@ -165,6 +168,7 @@ class PvdnSpider(scrapy.Spider):
         settings = self.crawler.settings
         self._max_new = settings.getint("PVDN_MAX_NEW_PER_RUN")
         self._max_sitemap_depth = settings.getint("PVDN_MAX_SITEMAP_DEPTH")
+        self._warc_enabled = settings.getbool("PVDN_WARC_ENABLED")
         if self.max_pages is None:
             self.max_pages = settings.getint("PVDN_MAX_LISTING_PAGES")
         self._cleaner = PageCleaner.from_crawler(self.crawler)
@@ -290,6 +294,7 @@ class PvdnSpider(scrapy.Spider):
                 url=response.url,
                 etag=_header(response, "ETag"),
                 last_modified=_header(response, "Last-Modified"),
+                capture=self._capture(response),
             )
             self._count("articles/not_modified")
             return
@@ -299,7 +304,9 @@ class PvdnSpider(scrapy.Spider):
             return
         if not isinstance(response, HtmlResponse):
             self._count("pages/not_html")
-            yield PageRecord(response.url, "other", response.status)
+            yield PageRecord(
+                response.url, "other", response.status, capture=self._capture(response)
+            )
             return
         kind = self._kind_of(response)
         self._count(f"pages/{kind}")
@@ -310,7 +317,9 @@ class PvdnSpider(scrapy.Spider):
             async for item in self._article(response):
                 yield item
         else:
-            yield PageRecord(request_url(response.url), kind, response.status)
+            yield PageRecord(
+                request_url(response.url), kind, response.status, capture=self._capture(response)
+            )
 
     # -- pages -----------------------------------------------------------------------------
 
@@ -384,7 +393,7 @@ class PvdnSpider(scrapy.Spider):
             canonical_url=fetched.canonical,
             fetched_url=response.url,
             aliases=fetched.aliases,
-            raw_html=response.body,
+            capture=self._capture(response),
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
             hints=self._hints.pop(request_url(response.url), None),
@@ -404,7 +413,13 @@ class PvdnSpider(scrapy.Spider):
             self._count("redirects/abandoned")
             return
         target_url = alias_form(response.urljoin(location.decode("latin-1")))
-        yield PageRecord(request_url(response.url), "redirect", response.status, target_url)
+        yield PageRecord(
+            request_url(response.url),
+            "redirect",
+            response.status,
+            target_url,
+            capture=self._capture(response),
+        )
         if not same_site(target_url, self.base_url):
             self._count("redirects/off_site")
             return
@@ -415,12 +430,13 @@ class PvdnSpider(scrapy.Spider):
 
     def _gone(self, response: Response) -> Iterator[GoneRecord | PageRecord]:
         known = self.identity.lookup(response.url)
+        capture = self._capture(response)
         if known is not None and known.is_article:
             self._count("articles/gone_answers")
-            yield GoneRecord(url=response.url, status=response.status)
+            yield GoneRecord(url=response.url, status=response.status, capture=capture)
         else:
             self._count("articles/missing")
-            yield PageRecord(request_url(response.url), "missing", response.status)
+            yield PageRecord(request_url(response.url), "missing", response.status, capture=capture)
 
     # -- bookkeeping -----------------------------------------------------------------------
 
@@ -494,7 +510,12 @@ class PvdnSpider(scrapy.Spider):
             response.status,
             etag=_header(response, "ETag"),
             last_modified=_header(response, "Last-Modified"),
+            capture=self._capture(response),
         )
+
+    def _capture(self, response: Response) -> Capture | None:
+        """The exchange, for the archive's WARC files (None when capture is off)."""
+        return capture_of(response) if self._warc_enabled else None
 
     def _conditions(self, url: str) -> dict[str, str]:
         """If-None-Match / If-Modified-Since from what the archive stored for this address."""
