@@ -22,6 +22,7 @@ from storage.engine import make_engine, session_factory, upgrade_schema
 from storage.models import Base
 from storage.records import STORY_FIELDS, ArticleRecord, StoredArticle, Story, Teaser
 from storage.repository import ArchiveRepository
+from storage.warc import Capture, SentRequest, WarcLocation
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,26 @@ RAW_PAGE = (
 MALECON = "https://www.vallartadaily.com/malecon/"
 
 
+def capture(body: bytes = RAW_PAGE, url: str = MALECON, *, at: datetime = T0) -> Capture:
+    """The exchange a crawl fetched `body` in: a GET of `url` answered 200 with HTML."""
+    return Capture(
+        url=url,
+        status=200,
+        headers=[("Content-Type", "text/html; charset=UTF-8"), ("ETag", '"v1"')],
+        body=body,
+        fetched_at=at,
+        request=SentRequest("GET", url, [("User-Agent", "pvdn-archive tests")]),
+    )
+
+
+def location(
+    filename: str = "pvdn-1-20250601T120000Z-00000.warc.gz", offset: int = 0
+) -> WarcLocation:
+    """A place in a WARC file, as the writer hands it back (repository tests store it without
+    writing the file: rows only hold the three values)."""
+    return WarcLocation(filename, offset, 1000 + offset)
+
+
 def teaser(
     target: str, position: int, *, kind: str = "trending", title: str | None = None
 ) -> Teaser:
@@ -56,7 +77,7 @@ def teaser(
 
 def edit(record: ArticleRecord, **changes: Any) -> ArticleRecord:
     """`record` with some fields replaced: story fields (title, body, published, ...) go to its
-    `story`, the others (aliases, raw_html, etag, ...) to the record itself."""
+    `story`, the others (aliases, capture, warc, etag, ...) to the record itself."""
     story_changes = {name: value for name, value in changes.items() if name in STORY_FIELDS}
     record_changes = {name: value for name, value in changes.items() if name not in STORY_FIELDS}
     story = replace(record.story, **story_changes) if story_changes else record.story
@@ -87,7 +108,7 @@ def article(canonical_url: str = MALECON, **changes: Any) -> ArticleRecord:
         post_id=4242,
         aliases=(),
         teasers=(),
-        raw_html=RAW_PAGE,
+        capture=capture(RAW_PAGE, canonical_url),
     )
     return edit(record, **changes)
 

@@ -13,6 +13,7 @@ import signal
 import subprocess
 import sys
 import time
+import zlib
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -23,7 +24,17 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, func, insert, inspect, make_url, select, text
+from sqlalchemy import (
+    Column,
+    Engine,
+    LargeBinary,
+    MetaData,
+    insert,
+    inspect,
+    make_url,
+    select,
+    text,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -64,6 +75,8 @@ from storage.records import (
     sane_post_id,
 )
 from storage.repository import ArchiveRepository
+from storage.warc import RunWarcWriter, read_capture
+from storage.writer import BatchWriter
 from tests.storage_support import (
     MALECON,
     MEXICO,
@@ -74,11 +87,13 @@ from tests.storage_support import (
     T2,
     article,
     blank_engine,
+    capture,
     count,
     edit,
     engine,
     factory,
     find,
+    location,
     save,
     statements_on,
     teaser,
@@ -87,7 +102,7 @@ from tests.storage_support import (
 __all__ = ["blank_engine", "engine", "factory"]  # fixtures, imported for pytest
 
 STORAGE_DIR = ROOT / "storage"
-HEAD = "0003"
+HEAD = "0004"
 
 
 # ---- schema ---------------------------------------------------------------------------------
@@ -169,10 +184,19 @@ def test_deleting_an_article_cascades(factory: sessionmaker[Session]) -> None:
         ]
 
 
+# The articles table as 0001 to 0003 declared it: the models' columns and the raw-HTML column
+# that 0004 moved into WARC files (zlib level 6, as its column type compressed it). Core
+# INSERTs into it name only the columns given, so an archive of any of those schemas can be
+# written as its code wrote it.
+_ARTICLES_BEFORE_0004 = Article.__table__.to_metadata(MetaData())
+_ARTICLES_BEFORE_0004.append_column(Column("raw_html", LargeBinary(), nullable=False))
+_OLD_ZLIB_LEVEL = 6
+
+
 def _columns_of_0001(
     record: ArticleRecord, first_seen: datetime, last_seen: datetime
 ) -> dict[str, Any]:
-    """An article row as 0001's code wrote it: only 0001's columns."""
+    """An article row as 0001's code wrote it: only 0001's columns, the page in `raw_html`."""
     story = record.story
     return {
         "canonical_url": record.canonical_url,
@@ -189,15 +213,16 @@ def _columns_of_0001(
         "paywalled": story.paywalled,
         "extractor": story.extractor,
         "content_hash": story.content_hash,
-        "raw_html": record.raw_html,
+        "raw_html": zlib.compress(record.raw_html, _OLD_ZLIB_LEVEL),
         "raw_url": record.fetched_url,
         "first_seen": first_seen,
         "last_seen": last_seen,
     }
 
 
-def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> None:
-    """Articles stored before 0002 keep everything and get their content as revision 1."""
+def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine, tmp_path: Path) -> None:
+    """Articles stored before 0002 keep everything and get their content as revision 1; their
+    page ends up in a WARC file (0004)."""
     upgrade_schema(blank_engine, "0001")
     record = article(
         aliases=("https://www.vallartadaily.com/?p=4242",),
@@ -205,8 +230,9 @@ def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> Non
     )
     # Written as 0001's code wrote it: only 0001's columns (Core INSERTs name only those).
     with blank_engine.begin() as connection:
+        articles = _ARTICLES_BEFORE_0004
         article_id = connection.execute(
-            insert(Article).values(**_columns_of_0001(record, T0, T1)).returning(Article.id)
+            insert(articles).values(**_columns_of_0001(record, T0, T1)).returning(articles.c.id)
         ).scalar_one()
         connection.execute(
             insert(ArticleAlias).values(
@@ -226,7 +252,8 @@ def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> Non
             )
         )
 
-    upgrade_schema(blank_engine)
+    warc_dir = tmp_path / "warc"
+    upgrade_schema(blank_engine, warc_dir=warc_dir)
     factory = session_factory(blank_engine)
     stored = find(factory, record.aliases[0])
     assert (stored.etag, stored.last_modified, stored.gone_at, stored.gone_status) == (None,) * 4
@@ -240,11 +267,19 @@ def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine) -> Non
         repo = ArchiveRepository(session)
         revisions = repo.revisions(record.canonical_url)
         pages = repo.raw_pages()
-    assert [(p.canonical_url, p.raw_url, p.raw_html) for p in pages] == [
-        (record.canonical_url, record.fetched_url, RAW_PAGE)
+    assert [(p.canonical_url, p.raw_url) for p in pages] == [
+        (record.canonical_url, record.fetched_url)
     ]
+    assert pages[0].warc is not None
+    kept = read_capture(warc_dir, pages[0].warc)
+    assert (kept.record_type, kept.target_uri, kept.payload) == (
+        "resource",
+        record.canonical_url,
+        RAW_PAGE,
+    )
     assert len(revisions) == 1
     first = revisions[0]
+    assert first.warc == pages[0].warc == stored.warc, "the article and its one revision"
     assert (first.article_id, first.number, first.captured_at) == (article_id, 1, T0)
     assert first.content_hash == record.story.content_hash
     story = record.story
@@ -283,8 +318,9 @@ def _archive_of_0002(engine: Engine) -> list[int]:
             (_PIER, T0, {"gone_at": T1, "gone_status": 410}),
         ):
             columns = _columns_of_0001(row, T0, last_seen) | extra
+            articles = _ARTICLES_BEFORE_0004
             article_id = connection.execute(
-                insert(Article).values(**columns).returning(Article.id)
+                insert(articles).values(**columns).returning(articles.c.id)
             ).scalar_one()
             ids.append(article_id)
             # As 0002's code wrote revisions: the story columns it knew.
@@ -314,12 +350,12 @@ def _archive_of_0002(engine: Engine) -> list[int]:
     return ids
 
 
-def test_migration_0003_upgrades_an_archive_of_0002(blank_engine: Engine) -> None:
+def test_migration_0003_upgrades_an_archive_of_0002(blank_engine: Engine, tmp_path: Path) -> None:
     """Articles stored before 0003 keep everything; their check time is their last sighting,
     and their dates (stored without an offset) read back in UTC as they did."""
     ids = _archive_of_0002(blank_engine)
     record = _MALECON_0002
-    upgrade_schema(blank_engine)
+    upgrade_schema(blank_engine, warc_dir=tmp_path / "warc")
     with blank_engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         context = MigrationContext.configure(connection, opts={"compare_type": True})
@@ -358,10 +394,10 @@ def test_migration_0003_upgrades_an_archive_of_0002(blank_engine: Engine) -> Non
 
 
 def test_after_0003_stories_keep_their_offsets_and_post_ids_fit_64_bits(
-    blank_engine: Engine,
+    blank_engine: Engine, tmp_path: Path
 ) -> None:
     _archive_of_0002(blank_engine)
-    upgrade_schema(blank_engine)
+    upgrade_schema(blank_engine, warc_dir=tmp_path / "warc")
     factory = session_factory(blank_engine)
     record = _MALECON_0002
     # The same story again is no change, even though the offsets it brings were not stored.
@@ -386,6 +422,47 @@ def test_after_0003_stories_keep_their_offsets_and_post_ids_fit_64_bits(
     assert count(factory, Page) == 1
 
 
+def test_migration_0004_without_a_warc_folder_fails_and_keeps_the_pages(
+    blank_engine: Engine, tmp_path: Path
+) -> None:
+    """An archive whose pages are in the database (a PostgreSQL one not given PVDN_WARC_DIR)
+    cannot be upgraded: one line says what to set, nothing is changed, and the upgrade works
+    once a folder is given."""
+    _archive_of_0002(blank_engine)
+    upgrade_schema(blank_engine, "0003")
+    with pytest.raises(storage.ArchiveError) as refused:
+        upgrade_schema(blank_engine)
+    message = str(refused.value)
+    assert "\n" not in message and "PVDN_WARC_DIR" in message
+    with blank_engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        pages = connection.execute(
+            select(_ARTICLES_BEFORE_0004.c.canonical_url, _ARTICLES_BEFORE_0004.c.raw_html)
+        ).all()
+        columns = {c["name"] for c in inspect(connection).get_columns("articles")}
+    assert version == "0003"
+    assert "warc_file" not in columns, "the failed upgrade left no half-added column"
+    assert sorted((url, zlib.decompress(raw)) for url, raw in pages) == sorted(
+        (row.canonical_url, RAW_PAGE) for row in (_MALECON_0002, _PIER)
+    )
+
+    folder = tmp_path / "warc"
+    upgrade_schema(blank_engine, warc_dir=folder)
+    factory = session_factory(blank_engine)
+    for row in (_MALECON_0002, _PIER):
+        stored = find(factory, row.canonical_url)
+        assert stored.warc is not None
+        assert read_capture(folder, stored.warc).payload == RAW_PAGE
+
+
+def test_migration_0004_of_an_archive_without_pages_needs_no_folder(blank_engine: Engine) -> None:
+    upgrade_schema(blank_engine, "0003")
+    upgrade_schema(blank_engine)
+    with blank_engine.connect() as connection:
+        version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
+    assert version == HEAD
+
+
 def test_database_url_prefers_explicit_then_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PVDN_DATABASE_URL", raising=False)
     assert database_url() == DEFAULT_DATABASE_URL == "sqlite:///pvdn.sqlite3"
@@ -403,7 +480,8 @@ def test_content_hash_covers_cleaned_content_only() -> None:
     assert story.published is not None
     noise = edit(
         base,
-        raw_html=b"<html>another trending list</html>",
+        capture=capture(b"<html>another trending list</html>"),
+        warc=location(offset=4096),
         fetched_url="https://www.vallartadaily.com/?p=4242",
         teasers=(teaser("https://www.vallartadaily.com/other/", 0),),
         etag='"v9"',
@@ -442,11 +520,14 @@ def test_story_columns_are_the_story_fields() -> None:
     assert len(STORY_COLUMNS) == len(STORY_FIELDS) + 2
     own = {
         "articles": {
-            "id", "canonical_url", "post_id", "content_hash", "raw_html", "raw_url",
-            "first_seen", "last_seen", "checked_at", "etag", "last_modified", "gone_at",
-            "gone_status",
+            "id", "canonical_url", "post_id", "content_hash", "raw_url", "first_seen",
+            "last_seen", "checked_at", "etag", "last_modified", "gone_at", "gone_status",
+            "warc_file", "warc_offset", "warc_length",
         },
-        "article_revisions": {"id", "article_id", "number", "content_hash", "captured_at"},
+        "article_revisions": {
+            "id", "article_id", "number", "content_hash", "captured_at", "warc_file",
+            "warc_offset", "warc_length",
+        },
     }  # fmt: skip
     for model in (Article, ArticleRevision):
         columns = set(model.__table__.columns.keys())
@@ -536,22 +617,25 @@ def test_sane_values_drop_what_the_archive_cannot_hold() -> None:
 
 
 def test_save_reports_new_unchanged_changed(factory: sessionmaker[Session]) -> None:
-    first = article()
+    first = article(warc=location(offset=0))
     assert save(factory, first, T0) == "new"
 
     # Same story, another trending list around it and fetched through another URL.
-    refetched = edit(first, raw_html=RAW_PAGE + b"<!-- new trending -->")
+    refetched = edit(
+        first, capture=capture(RAW_PAGE + b"<!-- new trending -->"), warc=location(offset=2000)
+    )
     assert save(factory, refetched, T1) == "unchanged"
     with factory() as session:
         stored = session.scalars(select(Article)).one()
         assert (stored.first_seen, stored.last_seen) == (T0, T1)
-        assert stored.raw_html == RAW_PAGE, "unchanged keeps the page that produced the content"
+        assert stored.warc == first.warc, "unchanged keeps the page that produced the content"
     assert count(factory, Article) == 1
 
     edited = edit(
         first,
         body=first.story.body + "\n\nUpdate: the opening moved to Saturday.",
-        raw_html=b"<html>edited page</html>",
+        capture=capture(b"<html>edited page</html>"),
+        warc=location(offset=4000),
         fetched_url="https://www.vallartadaily.com/malecon/?amp=1",
         extractor="generic",
     )
@@ -560,7 +644,7 @@ def test_save_reports_new_unchanged_changed(factory: sessionmaker[Session]) -> N
         stored = session.scalars(select(Article)).one()
         assert stored.body.endswith("moved to Saturday.")
         assert stored.content_hash == edited.story.content_hash
-        assert stored.raw_html == b"<html>edited page</html>"
+        assert stored.warc == edited.warc == location(offset=4000)
         assert stored.raw_url == "https://www.vallartadaily.com/malecon/?amp=1"
         assert stored.extractor == "generic"
         assert (stored.first_seen, stored.last_seen) == (T0, T2)
@@ -584,19 +668,31 @@ def test_reads_in_one_session_see_the_latest_save(factory: sessionmaker[Session]
     assert after.last_seen == T1
 
 
-def test_raw_html_is_stored_compressed(factory: sessionmaker[Session]) -> None:
-    save(factory, article(), T0)
+def test_pages_are_stored_compressed_in_warc_files(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The writer keeps the page in a WARC record (gzip per record) and the row points at it:
+    what a re-clean reads back is the page as fetched, compressed on disk."""
+    folder = tmp_path / "warc"
+    with RunWarcWriter(folder, 1) as warc:
+        report = BatchWriter(factory, None, clock=lambda: T0, warc=warc).write([article()])
+    assert report.counts == {"new": 1}
     with factory() as session:
-        stored_size = session.scalar(select(func.length(Article.raw_html)))
         pages = list(ArchiveRepository(session).raw_pages())
-    assert stored_size is not None and stored_size < len(RAW_PAGE) / 5
-    assert [(p.canonical_url, p.raw_url, p.raw_html) for p in pages] == [
+    assert [(p.canonical_url, p.raw_url) for p in pages] == [
         (
             "https://www.vallartadaily.com/malecon/",
             "https://www.vallartadaily.com/malecon/",
-            RAW_PAGE,
         )
     ]
+    assert pages[0].warc is not None
+    kept = read_capture(folder, pages[0].warc)
+    assert (kept.record_type, kept.status, kept.payload) == ("response", 200, RAW_PAGE)
+    assert pages[0].warc.length < len(RAW_PAGE) / 5
+    files = list(folder.iterdir())
+    assert [f.name for f in files] == [pages[0].warc.filename]
+    # The whole file (warcinfo, response, request) is still far smaller than the page.
+    assert sum(f.stat().st_size for f in files) < len(RAW_PAGE) / 3
 
 
 def test_raw_pages_come_in_keyset_batches(factory: sessionmaker[Session]) -> None:
@@ -609,7 +705,7 @@ def test_raw_pages_come_in_keyset_batches(factory: sessionmaker[Session]) -> Non
                 f"https://www.vallartadaily.com/{slug}/",
                 post_id=100 + number,
                 fetched_url=f"https://www.vallartadaily.com/?p={100 + number}",
-                raw_html=RAW_PAGE + slug.encode(),
+                warc=location(offset=1000 * number),
                 etag=f'"{slug}"',
                 last_modified=None if number % 2 else "Sun, 01 Jun 2025 GMT",
                 title=slug,
@@ -634,9 +730,9 @@ def test_raw_pages_come_in_keyset_batches(factory: sessionmaker[Session]) -> Non
     for number, (slug, page) in enumerate(zip(slugs, pages, strict=True)):
         stored = find(factory, page.canonical_url)
         assert page.canonical_url == f"https://www.vallartadaily.com/{slug}/"
-        assert (page.raw_url, page.raw_html) == (
+        assert (page.raw_url, page.warc) == (
             f"https://www.vallartadaily.com/?p={100 + number}",
-            RAW_PAGE + slug.encode(),
+            location(offset=1000 * number),
         )
         assert (page.etag, page.last_modified) == (stored.etag, stored.last_modified)
         assert (page.content_hash, page.post_id) == (stored.content_hash, 100 + number)
@@ -944,7 +1040,9 @@ def test_revisions_are_numbered_per_change(factory: sessionmaker[Session]) -> No
     third = edit(second, body="Rewritten.", blocks=({"kind": "paragraph", "text": "Rewritten."},))
     outcomes = [
         save(factory, first, T0),
-        save(factory, edit(first, raw_html=b"<html>new trending</html>"), T0 + timedelta(1)),
+        save(
+            factory, edit(first, capture=capture(b"<html>new trending</html>")), T0 + timedelta(1)
+        ),
         save(factory, second, T1),
         save(factory, second, T1 + timedelta(1)),
         save(factory, third, T2),

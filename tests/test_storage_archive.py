@@ -44,7 +44,7 @@ from tests.storage_support import (
 
 __all__ = ["blank_engine", "engine", "factory"]  # fixtures, imported for pytest
 
-HEAD = "0003"
+HEAD = "0004"
 
 
 def _url(engine: Engine) -> str:

@@ -40,15 +40,18 @@ from storage.records import (
     PageRecord,
 )
 from storage.repository import ArchiveRepository
+from storage.warc import Capture, RunWarcWriter, SentRequest, iter_captures, read_capture
 from storage.writer import BatchWriter
 from tests.storage_support import (
     MALECON,
     MEXICO,
+    RAW_PAGE,
     T0,
     T1,
     T2,
     article,
     blank_engine,
+    capture,
     count,
     edit,
     engine,
@@ -417,6 +420,121 @@ def test_writer_reports_nothing_for_an_empty_batch(factory: sessionmaker[Session
     assert (report.outcomes, report.rejected, dict(report.counts)) == ([], [], {})
 
 
+# ---- BatchWriter: captures kept in WARC files before the rows that point at them -------------
+
+
+def _exchange(url: str, status: int, body: bytes = b"", at: datetime = T1) -> Capture:
+    headers = [("Content-Type", "application/rss+xml"), ("ETag", '"f2"')] if body else []
+    return Capture(url, status, headers, body, at, SentRequest("GET", url, [("Accept", "*/*")]))
+
+
+def test_writer_keeps_captures_and_syncs_them_before_the_rows(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    folder = tmp_path / "warc"
+    save(factory, article(PIER, post_id=5000), T0)
+    feed = b"<rss><channel><item><link>x</link></item></channel></rss>"
+    synced_with: list[int] = []
+    with RunWarcWriter(folder, 7) as warc:
+        real_sync = warc.sync
+
+        def sync() -> None:
+            # What a reader of the database sees when the files reach the disk.
+            synced_with.append(count(factory, Article))
+            real_sync()
+
+        warc.sync = sync  # type: ignore[method-assign]
+        writer = BatchWriter(factory, None, clock=lambda: T1, warc=warc)
+        first = article()
+        report = writer.write(
+            [
+                first,
+                PageRecord(FEED, "feed", 200, capture=_exchange(FEED, 200, feed)),
+                NotModifiedRecord(PIER, capture=_exchange(PIER, 304)),
+                GoneRecord(WHALES, 404, capture=_exchange(WHALES, 404)),
+                AliasRecord(f"{SITE}/?p=4242", MALECON),  # nothing fetched, nothing kept
+            ]
+        )
+        assert report.outcomes == ["new", "page", "not_modified", None, "alias"]
+        assert synced_with == [1], "synced once, before the batch's article was committed"
+        stored = find(factory, MALECON)
+        assert stored.warc is not None
+        kept = read_capture(folder, stored.warc)
+        assert (kept.record_type, kept.status, kept.payload) == ("response", 200, RAW_PAGE)
+        assert kept.target_uri == MALECON and kept.header("ETag") == '"v1"'
+
+        # The same story fetched again: its capture is kept (the evidence of the visit), the
+        # article keeps pointing at the page that produced its story.
+        again = edit(first, capture=capture(RAW_PAGE + b"<!-- another trending list -->"))
+        assert writer.write([again]).outcomes == ["unchanged"]
+        assert find(factory, MALECON).warc == stored.warc
+        changed = edit(first, title="Malecon reopens Saturday", capture=capture(b"<p>new</p>"))
+        assert writer.write([changed]).outcomes == ["changed"]
+        latest = find(factory, MALECON).warc
+        assert latest is not None and latest != stored.warc
+        assert read_capture(folder, latest).payload == b"<p>new</p>"
+    with factory() as session:
+        revisions = ArchiveRepository(session).revisions(MALECON)
+    assert [r.warc for r in revisions] == [stored.warc, latest]
+    kinds = [(c.record_type, c.target_uri, c.status) for c in iter_captures(folder)]
+    assert kinds == [
+        ("response", MALECON, 200),
+        ("response", FEED, 200),
+        ("revisit", PIER, 304),
+        ("response", WHALES, 404),
+        ("response", MALECON, 200),
+        ("response", MALECON, 200),
+    ]
+
+
+def test_a_capture_warc_cannot_hold_is_said_and_its_row_still_stored(
+    factory: sessionmaker[Session], tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """An exchange no WARC record can hold (a URL past 8,192 characters) costs its capture,
+    not the story: the article is stored without a location and the report counts it."""
+    long_url = f"{SITE}/malecon/?q=" + "x" * 9000
+    with RunWarcWriter(tmp_path, 1) as warc:
+        writer = BatchWriter(factory, None, clock=lambda: T1, warc=warc)
+        with caplog.at_level(logging.ERROR, logger="storage.writer"):
+            report = writer.write([article(capture=capture(url=long_url)), article(PIER)])
+    assert (report.outcomes, report.warc_refused) == (["new", "new"], 1)
+    assert find(factory, MALECON).warc is None
+    assert find(factory, PIER).warc is not None
+    (message,) = [r.getMessage() for r in caplog.records if r.name == "storage.writer"]
+    assert message.startswith("not kept as WARC: ") and "\n" not in message
+
+
+def test_a_full_warc_disk_stops_the_writer_and_commits_no_row_past_it(
+    factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    """The WARC folder on a 1 MiB tmpfs, the database elsewhere: the batch whose captures do
+    not fit is not committed, the run stops with the cause, and every row committed before
+    points at a whole record."""
+    with _tiny_tmpfs(tmp_path / "disk", "1m") as disk:
+        stored = 0
+        with RunWarcWriter(disk, 1) as warc:
+            writer = BatchWriter(factory, None, clock=lambda: T1, warc=warc)
+            with pytest.raises(StorageFaultError) as fault:
+                for index in range(0, 100, 2):
+                    batch: list[Change] = [
+                        edit(_rich(i), capture=capture(os.urandom(100_000), f"{SITE}/story-{i}/"))
+                        for i in (index, index + 1)
+                    ]
+                    stored += writer.write(batch).counts["new"]
+        assert fault.value.cause == "disk full", fault.value
+        assert 0 < stored < 20
+        with factory() as session:
+            pages = ArchiveRepository(session).raw_pages()
+        assert len(pages) == stored
+        for page in pages:
+            assert page.warc is not None
+            assert read_capture(disk, page.warc).target_uri == page.canonical_url
+        # The failed batch may have left a whole record nothing points at, never a torn one.
+        kept = [c.target_uri for c in iter_captures(disk)]
+        assert kept[: len(pages)] == [p.canonical_url for p in pages]
+        assert len(kept) - len(pages) <= 1
+
+
 # ---- local faults: the run stops and says why -----------------------------------------------
 
 
@@ -470,8 +588,9 @@ def test_a_read_only_database_stops_the_writer_with_its_cause(
 
 
 def _big(index: int) -> ArticleRecord:
-    """An article whose raw page does not compress: it fills a small disk fast."""
-    return edit(_rich(index), raw_html=os.urandom(100_000))
+    """An article whose story is 100 KB of text that does not compress (stored twice, in the
+    article and its revision): it fills a small disk fast."""
+    return edit(_rich(index), body=os.urandom(50_000).hex())
 
 
 def test_a_full_disk_stops_the_writer_with_its_cause(
