@@ -98,7 +98,11 @@ def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
         raise CommandError(f"no archive at {url} (a crawl creates it: scrapy crawl pvdn)")
     progress = sys.stderr if sys.stderr.isatty() else None
     done = reclean(
-        url, workers=args.workers, progress=progress, all_revisions=args.all_revisions
+        url,
+        workers=args.workers,
+        progress=progress,
+        all_revisions=args.all_revisions,
+        warc_dir=args.warc_dir,
     )
     _dump({"pages": done.pages, "run": done.run_id, **done.outcomes}, out, indent=2)
     return 10 if done.outcomes.get("rejected") else 0
@@ -182,6 +186,13 @@ def _parser() -> argparse.ArgumentParser:
         help="the archive: an SQLite file path or an SQLAlchemy URL (default: PVDN_DATABASE_URL,"
         " else pvdn.sqlite3)",
     )
+    common.add_argument(
+        "--warc-dir",
+        type=Path,
+        default=argparse.SUPPRESS,
+        help="the archive's WARC folder (default: PVDN_WARC_DIR, else beside an SQLite archive;"
+        " a PostgreSQL archive needs one)",
+    )
     parser = argparse.ArgumentParser(
         prog=PROG, description=__doc__.split("\n")[0], parents=[common]
     )
@@ -205,6 +216,11 @@ def _parser() -> argparse.ArgumentParser:
     again.add_argument(
         "--workers", type=int, default=None, help="cleaning processes (default: cores)"
     )
+    again.add_argument(
+        "--all-revisions",
+        action="store_true",
+        help="re-clean every revision whose capture is kept, in place, not only the latest",
+    )
     command("demo", "crawl the fixture site offline into pvdn-demo.sqlite3")
     return parser
 
@@ -219,6 +235,10 @@ _COMMANDS: dict[str, Callable[[str, argparse.Namespace, IO[str]], int]] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    if getattr(args, "warc_dir", None) is None:
+        args.warc_dir = (
+            Path(os.environ["PVDN_WARC_DIR"]) if os.environ.get("PVDN_WARC_DIR") else None
+        )
     try:
         given = getattr(args, "database", None)
         if args.command == "demo":
