@@ -23,9 +23,10 @@ from cleaning import clean_html
 from pvdn_crawler import reclean as reclean_module
 from pvdn_crawler.archive_cli import main
 from pvdn_crawler.items import article_record
-from storage import ArticleRecord, open_archive
+from storage import ArticleRecord, BatchWriter, open_archive
 from storage.models import CrawlRun
 from storage.repository import ArchiveRepository
+from storage.warc import Capture, RunWarcWriter, SentRequest, WarcLocation, read_capture
 from tests.saved_cases import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,6 +34,13 @@ CASE = FIXTURES / "pages" / "a01-mid2025-full-repeat"
 CANONICAL = "https://www.vallartadaily.com/puerto-vallarta-malecon-seawall-reconstruction-plan/"
 SHORTLINK = "https://www.vallartadaily.com/?p=88412"
 STALE_BODY = "An older cleaning kept only this."
+
+
+def _capture(url: str, page: bytes) -> Capture:
+    """The exchange a crawl fetched `page` in."""
+    headers = [("Content-Type", "text/html; charset=UTF-8")]
+    request = SentRequest("GET", url, [("Accept", "text/html")])
+    return Capture(url, 200, headers, page, datetime.now(UTC), request)
 
 
 def _record(case: Path, *, fetched_url: str | None = None) -> ArticleRecord:
@@ -45,15 +53,20 @@ def _record(case: Path, *, fetched_url: str | None = None) -> ArticleRecord:
         canonical_url=canonical,
         fetched_url=fetched,
         aliases=[fetched] if fetched != canonical else [],
-        raw_html=raw,
+        capture=_capture(fetched, raw),
     )
     assert dropped == []
     return replace(record, story=replace(record.story, body=STALE_BODY))
 
 
 def _store(path: Path, records: list[ArticleRecord]) -> None:
-    with open_archive(f"sqlite:///{path}") as archive, archive.sessions.begin() as session:
-        ArchiveRepository(session).save_articles(records, datetime.now(UTC))
+    """Store `records` as a crawl does: each page in the archive's WARC folder (beside the
+    SQLite file), the rows pointing at it."""
+    with open_archive(f"sqlite:///{path}") as archive:
+        assert archive.warc_dir == path.with_name(f"{path.stem}-warc")
+        with RunWarcWriter(archive.warc_dir, "tests") as warc:
+            report = BatchWriter(archive.sessions, None, warc=warc).write(records)
+    assert report.counts == {"new": len(records)}
 
 
 def _expected_body(case: Path) -> str:
@@ -233,6 +246,11 @@ def _revisions(path: Path, url: str) -> list[str]:
         return [r.story.body for r in ArchiveRepository(session).revisions(url)]
 
 
+def _locations(path: Path, url: str) -> list[WarcLocation | None]:
+    with open_archive(f"sqlite:///{path}", write=False) as archive, archive.sessions() as session:
+        return [r.warc for r in ArchiveRepository(session).revisions(url)]
+
+
 def test_reclean_stores_a_new_revision_and_is_a_recorded_run(
     archive: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
@@ -244,6 +262,11 @@ def test_reclean_stores_a_new_revision_and_is_a_recorded_run(
     assert json.loads(shown)["story"]["body"] == _expected_body(CASE)
     assert json.loads(shown)["aliases"] == [SHORTLINK]
     assert _revisions(archive, CANONICAL) == [STALE_BODY, _expected_body(CASE)]
+    # Both versions were read from the same capture, which the archive keeps pointing at.
+    first, second = _locations(archive, CANONICAL)
+    assert first is not None and first == second
+    page = read_capture(archive.with_name("archive-warc"), first)
+    assert page.payload == (CASE / "page.html").read_bytes()
 
     status, out, _ = _run(capsys, "reclean", "--database", str(archive), "--workers", "1")
     again = json.loads(out)
