@@ -340,7 +340,9 @@ class PvdnSpider(scrapy.Spider):
     def _walk_listing(
         self, response: HtmlResponse
     ) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
-        yield PageRecord(request_url(response.url), "listing", response.status)
+        yield PageRecord(
+            request_url(response.url), "listing", response.status, capture=self._capture(response)
+        )
         archive = _archive_of(response.url)
         self._listing_pages[archive] += 1
         links = [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
