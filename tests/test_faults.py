@@ -24,6 +24,7 @@ from pathlib import Path
 import pytest
 
 from pvdn_crawler.middlewares import retry_after_seconds
+from storage.warc import WarcLocation, read_capture
 from tests.crawl_runner import query, run_crawl
 from tests.fault_server import (
     CATEGORY_FEED,
@@ -234,13 +235,21 @@ def test_timeouts_and_resets_fail_and_leave_nothing_half_written(shared: Shared)
     for table, column in (("articles", "raw_url"), ("article_aliases", "url")):
         rows = query(shared.database, f"SELECT {column} FROM {table}")
         assert not {url for (url,) in rows} & {origin + "/timeout/", origin + "/reset/"}
-    # Every stored article is whole: one revision, body and raw page present.
+    # Every stored article is whole: one revision, its body, and the page it came from kept
+    # in a WARC record that reads back as the 200 answer of its address.
     rows = query(
         shared.database,
-        "SELECT a.canonical_url, count(r.id), length(a.body), length(a.raw_html) FROM articles a"
+        "SELECT a.canonical_url, a.raw_url, count(r.id), length(a.body), a.warc_file,"
+        " a.warc_offset, a.warc_length FROM articles a"
         " LEFT JOIN article_revisions r ON r.article_id = a.id GROUP BY a.id",
     )
-    assert all(revisions == 1 and body and raw for _, revisions, body, raw in rows)
+    assert rows
+    folder = shared.database.with_name(f"{shared.database.stem}-warc")
+    for url, raw_url, revisions, body, *where in rows:
+        assert revisions == 1 and body, url
+        page = read_capture(folder, WarcLocation(*where))
+        assert (page.record_type, page.status, page.target_uri) == ("response", 200, raw_url)
+        assert page.payload, url
     _, _, finished = last_run(shared.database)
     assert finished is not None
 

@@ -13,11 +13,14 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
+import scrapy
+from scrapy.http import HtmlResponse
 from scrapy.statscollectors import MemoryStatsCollector
 from scrapy.utils.test import get_crawler
 
 from cleaning import clean_html
 from pvdn_crawler.archive import CrawlArchive
+from pvdn_crawler.captures import capture_of
 from pvdn_crawler.extensions import Figures, Limits, verdict
 from pvdn_crawler.items import ArchivedArticle, FeedHints, article_record
 from pvdn_crawler.logformat import QuietLogFormatter
@@ -31,6 +34,13 @@ CANONICAL = "https://www.vallartadaily.com/puerto-vallarta-malecon-seawall-recon
 SHORTLINK = "https://www.vallartadaily.com/?p=88412"
 
 
+def _response(raw: bytes) -> HtmlResponse:
+    """The page as Scrapy hands it over: served under the shortlink, asked for with a GET."""
+    request = scrapy.Request(SHORTLINK, headers={"Accept": "text/html"})
+    headers = {"Content-Type": "text/html; charset=UTF-8", "ETag": '"a01"'}
+    return HtmlResponse(SHORTLINK, status=200, headers=headers, body=raw, request=request)
+
+
 def _record(**story: Any) -> ArticleRecord:
     raw = (CASE / "page.html").read_bytes()
     record, _ = article_record(
@@ -38,7 +48,7 @@ def _record(**story: Any) -> ArticleRecord:
         canonical_url=CANONICAL,
         fetched_url=SHORTLINK,
         aliases=[SHORTLINK],
-        raw_html=raw,
+        capture=capture_of(_response(raw)),
     )
     return replace(record, story=replace(record.story, **story)) if story else record
 
@@ -51,6 +61,17 @@ def test_record_carries_the_cleaned_story_and_the_page() -> None:
     assert record.story.blocks == tuple(block.to_dict() for block in article.blocks)
     assert record.story.published == article.published  # the page's own offset kept
     assert (record.aliases, record.fetched_url, record.raw_html) == ((SHORTLINK,), SHORTLINK, raw)
+    # The exchange the page came from, for the WARC files: both header sets and the body.
+    capture = record.capture
+    assert capture is not None and capture.body == raw
+    assert (capture.url, capture.status, capture.fetched_at.tzinfo) == (SHORTLINK, 200, UTC)
+    # Scrapy spells header names its own way (Etag): their case is not kept.
+    named = [(str(k, "latin-1") if isinstance(k, bytes) else k, v) for k, v in capture.headers]
+    assert ("etag", b'"a01"') in [(k.lower(), v) for k, v in named]
+    assert capture.request is not None
+    assert (capture.request.method, capture.request.url) == ("GET", SHORTLINK)
+    assert (b"Accept", b"text/html") in capture.request.headers
+    assert record.warc is None, "a location only once the archive's writer kept it"
     assert [t.position for t in record.teasers] == list(range(len(record.teasers)))
 
 
@@ -78,7 +99,8 @@ def test_feed_hints_fill_only_what_the_page_does_not_state() -> None:
 def test_export_row_is_flat_and_has_no_bytes() -> None:
     row = ArchivedArticle.of(_record(), "new")
     text = json.dumps(row)
-    assert "raw_html" not in row and "blocks" not in row
+    assert not {"raw_html", "capture", "warc", "blocks"} & set(row)
+    assert not any(isinstance(value, bytes) for value in row.values())
     assert row["outcome"] == "new" and row["aliases"] == [SHORTLINK]
     assert row["published"] == _record().story.published.isoformat()  # type: ignore[union-attr]
     assert json.loads(text)["teaser_urls"] == [t.target_url for t in _record().teasers]

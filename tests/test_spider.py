@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +17,14 @@ from scrapy.utils.test import get_crawler
 from pvdn_crawler.cleaner import PageCleaner
 from pvdn_crawler.identity import UrlIdentity
 from pvdn_crawler.spiders.pvdn import PvdnSpider, SpiderArguments
-from storage.records import AliasRecord, ArticleRecord, GoneRecord, KnownPage, PageRecord
+from storage.records import (
+    AliasRecord,
+    ArticleRecord,
+    GoneRecord,
+    KnownPage,
+    NotModifiedRecord,
+    PageRecord,
+)
 from tests.saved_cases import FIXTURES
 
 SITE = "https://www.vallartadaily.com"
@@ -53,6 +61,28 @@ def _urls(out: Iterable[Any]) -> list[str]:
     return [r.url for r in out if isinstance(r, scrapy.Request)]
 
 
+_FETCHED = (ArticleRecord, PageRecord, GoneRecord, NotModifiedRecord)
+
+
+def _records(out: Iterable[Any], response: Response) -> list[Any]:
+    """What the spider yielded, each record that answers a fetch checked to carry the
+    exchange of `response` (for the WARC files) and compared without it."""
+    plain = []
+    for item in out:
+        if isinstance(item, _FETCHED):
+            capture = item.capture
+            assert capture is not None, item
+            assert (capture.url, capture.status, capture.body) == (
+                response.url,
+                response.status,
+                response.body,
+            )
+            plain.append(replace(item, capture=None))
+        else:
+            plain.append(item)
+    return plain
+
+
 LISTING = f"""<html><body class="archive category">
 <h1>Headline News from PVDN</h1>
 <h2><a href="{SITE}/first-story/">First story</a></h2><a href="{SITE}/first-story">Read More</a>
@@ -65,7 +95,8 @@ LISTING = f"""<html><body class="archive category">
 
 def test_listing_requests_each_article_once_and_stays_on_site() -> None:
     spider = _spider()
-    out = _page(spider, _html(f"{SITE}/headlines/", LISTING))
+    listing = _html(f"{SITE}/headlines/", LISTING)
+    out = _records(_page(spider, listing), listing)
     urls = _urls(out)
     assert urls.count(f"{SITE}/first-story/") == 1
     assert f"{SITE}/second-story/" in urls
@@ -92,7 +123,8 @@ def test_article_record_with_canonical_aliases_and_teasers() -> None:
     spider = _spider()
     # The listing linked the shortlink; the page is served under it and names its canonical.
     list(spider._discover(f"{SITE}/?p=60127"))
-    out = _page(spider, _html(f"{SITE}/?p=60127", page.read_bytes()))
+    response = _html(f"{SITE}/?p=60127", page.read_bytes())
+    out = _records(_page(spider, response), response)
     records = [o for o in out if isinstance(o, ArticleRecord)]
     assert len(records) == 1
     record = records[0]
@@ -116,10 +148,12 @@ def test_static_and_attachment_pages_are_remembered_not_stored() -> None:
     spider = _spider()
     page = '<html><body class="page-template-default page page-id-12"><p>FAQ</p></body></html>'
     attachment = '<html><body class="attachment attachment-template-default"><img></body></html>'
-    assert _page(spider, _html(f"{SITE}/understanding-payments/", page)) == [
+    static = _html(f"{SITE}/understanding-payments/", page)
+    assert _records(_page(spider, static), static) == [
         PageRecord(f"{SITE}/understanding-payments/", "static", 200)
     ]
-    assert _page(spider, _html(f"{SITE}/story/photo-1/", attachment)) == [
+    photo = _html(f"{SITE}/story/photo-1/", attachment)
+    assert _records(_page(spider, photo), photo) == [
         PageRecord(f"{SITE}/story/photo-1/", "attachment", 200)
     ]
 
@@ -161,10 +195,10 @@ def test_known_articles_are_not_fetched_again_unless_due() -> None:
 def test_gone_is_said_once_for_known_articles_and_missing_links_are_remembered() -> None:
     known = {f"{SITE}/removed/": KnownPage(f"{SITE}/removed/", last_seen=T0)}
     spider = _spider(known)
-    assert _page(spider, _html(f"{SITE}/removed/", "", status=410)) == [
-        GoneRecord(f"{SITE}/removed/", 410)
-    ]
-    assert _page(spider, _html(f"{SITE}/never-was/", "", status=404)) == [
+    removed = _html(f"{SITE}/removed/", "", status=410)
+    assert _records(_page(spider, removed), removed) == [GoneRecord(f"{SITE}/removed/", 410)]
+    never = _html(f"{SITE}/never-was/", "", status=404)
+    assert _records(_page(spider, never), never) == [
         PageRecord(f"{SITE}/never-was/", "missing", 404)
     ]
 
@@ -173,7 +207,8 @@ def test_redirect_to_a_known_article_is_an_alias_and_no_fetch() -> None:
     known = {f"{SITE}/story/": KnownPage(f"{SITE}/story/", last_seen=T0)}
     spider = _spider(known)
     list(spider._discover(f"{SITE}/?p=77"))
-    out = _page(spider, _html(f"{SITE}/?p=77", "", status=301, Location=f"{SITE}/story/"))
+    moved = _html(f"{SITE}/?p=77", "", status=301, Location=f"{SITE}/story/")
+    out = _records(_page(spider, moved), moved)
     assert PageRecord(f"{SITE}/?p=77", "redirect", 301, f"{SITE}/story/") in out
     assert AliasRecord(f"{SITE}/?p=77", f"{SITE}/story/") in out
     assert _urls(out) == []
@@ -192,7 +227,7 @@ FEED = f"""<?xml version="1.0"?><rss version="2.0" xmlns:dc="http://purl.org/dc/
 def test_feed_since_skips_older_entries_and_keeps_hints() -> None:
     spider = _spider(since="2025-01-01")
     response = XmlResponse(url=f"{SITE}/feed/", body=FEED.encode())
-    out = list(spider.parse_feed(response))
+    out = _records(spider.parse_feed(response), response)
     assert _urls(out) == [f"{SITE}/new-story/"]
     assert out[0] == PageRecord(f"{SITE}/feed/", "feed", 200)
     hints = spider._hints[f"{SITE}/new-story/"]

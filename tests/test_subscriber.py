@@ -8,10 +8,10 @@ The three crawls run side by side, each against its own mirror and archive.
 
 from __future__ import annotations
 
+import gzip
 import json
 import sqlite3
 import subprocess
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ import scrapy
 from scrapy.http import HtmlResponse
 
 from cleaning import clean_html
+from pvdn_crawler.captures import capture_of
 from pvdn_crawler.mirror import LOGGED_IN_COOKIE, SITE, Mirror, start_mirror
 from pvdn_crawler.subscriber import (
     PASSWORD_VARIABLE,
@@ -31,6 +32,7 @@ from pvdn_crawler.subscriber import (
     check_login,
     login_form_request,
 )
+from storage.warc import RunWarcWriter, iter_captures
 from tests.crawl_runner import PROJECT, crawl_command, crawl_env
 
 PRODUCTION = "https://www.vallartadaily.com"
@@ -65,6 +67,17 @@ class Run:
 
     def output(self) -> str:
         return self.result.stdout + self.result.stderr + self.log.read_text(encoding="utf-8")
+
+    @property
+    def warc_dir(self) -> Path:
+        """Where the crawl kept its captures: the folder beside the SQLite archive."""
+        return self.database.with_name("archive-warc")
+
+    def warc_records(self) -> bytes:
+        """Every record of the run's WARC files, uncompressed, headers and payloads."""
+        files = sorted(self.warc_dir.glob("*.warc.gz"))
+        assert files, f"no WARC file in {self.warc_dir}"
+        return b"".join(gzip.decompress(file.read_bytes()) for file in files)
 
 
 def _start(mirror: Mirror, folder: Path, credentials: dict[str, str]) -> subprocess.Popen[str]:
@@ -162,11 +175,37 @@ def test_the_credentials_are_never_logged_or_stored(runs: dict[str, Run]) -> Non
             assert secret not in output, name
             for file in run.database.parent.glob("archive.sqlite3*"):
                 assert secret.encode() not in file.read_bytes(), (name, file)
-            for (raw,) in run.query("SELECT raw_html FROM articles"):
-                assert secret.encode() not in zlib.decompress(raw)
+            # The pages and requests kept as WARC records: neither the POST's body (the login
+            # goes straight to the downloader and is not captured) nor anything after it.
+            assert secret.encode() not in run.warc_records(), (name, "WARC")
             for row in run.query("SELECT * FROM crawl_runs"):
                 assert secret not in json.dumps(row, default=str)
     assert LOGGED_IN_COOKIE not in runs["subscriber"].output()  # nor the session's cookie
+    run = runs["subscriber"]
+    records = run.warc_records()
+    (session,) = run.mirror.sessions
+    assert session.encode() not in records
+    # The pages fetched logged in sent the login cookie: their request records say it was
+    # there and blank its value.
+    assert b"Cookie: REDACTED" in records
+    assert b"WARC-Pvdn-Redacted: header Cookie" in records
+    # The login itself is not among the captures.
+    captured = {c.target_uri.removeprefix(run.mirror.origin) for c in iter_captures(run.warc_dir)}
+    assert STORY_PATH in captured and "/wp-login.php" not in captured
+
+
+def test_the_login_post_if_it_were_captured_keeps_no_password(tmp_path: Path) -> None:
+    """The WARC writer's redaction on the very request the login sends: its `pwd` field is
+    blanked, whatever a later change to what is captured."""
+    url = PRODUCTION + "/wp-login.php"
+    request = login_form_request(_page(url, FORM_PAGE), Credentials(USER, PASSWORD))
+    answer = HtmlResponse(url, status=302, body=b"", request=request)
+    with RunWarcWriter(tmp_path, "login") as writer:
+        writer.write_capture(capture_of(answer))
+    records = b"".join(gzip.decompress(f.read_bytes()) for f in tmp_path.glob("*.warc.gz"))
+    assert PASSWORD.encode() not in records
+    assert b"pwd=REDACTED" in records
+    assert b"WARC-Pvdn-Redacted: form field pwd" in records
 
 
 def test_a_wrong_password_is_counted_and_the_crawl_goes_on_anonymously(
