@@ -19,7 +19,6 @@ from sqlalchemy import (
     Dialect,
     ForeignKey,
     Integer,
-    LargeBinary,
     MetaData,
     Text,
     TypeDecorator,
@@ -41,9 +40,9 @@ __all__ = [
     "Page",
     "Reject",
     "StoryColumns",
-    "WarcColumns",
     "TeaserLink",
     "UTCDateTime",
+    "WarcColumns",
 ]
 
 # Named constraints: Alembic's batch mode on SQLite rebuilds tables and can only drop or alter a

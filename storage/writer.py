@@ -3,7 +3,8 @@
 A crawl hands the archive what it learnt in batches (`ArchiveRepository.apply`), one
 transaction per batch. The captures the changes carry are written to the run's WARC files
 first and synced to disk, and only then are the rows that point at them committed: a crash at
-any moment leaves at worst records nothing points at, never a row pointing past a file's end. If the database refuses the batch because of one value (a constraint,
+any moment leaves at worst records nothing points at, never a row pointing past a file's end.
+If the database refuses the batch because of one value (a constraint,
 a number it cannot hold), that one change must not cost the other forty-nine: the batch is
 rolled back and written again change by change, each in its own transaction, and the ones the
 database still refuses are kept in the `rejects` table with the reason, logged in one line and
