@@ -20,6 +20,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from http import HTTPStatus
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,7 +119,8 @@ class BatchWriter:
                     out.append(change)
                     continue
                 try:
-                    if isinstance(change, NotModifiedRecord):
+                    if capture.status == HTTPStatus.NOT_MODIFIED:
+                        # An article's, a feed's or a sitemap's 304: no payload, a revisit.
                         self.warc.write_revisit(capture)
                         location = None
                     else:
