@@ -469,7 +469,9 @@ def test_writer_keeps_captures_and_syncs_them_before_the_rows(
         assert writer.write([again]).outcomes == ["unchanged"]
         assert find(factory, MALECON).warc == stored.warc
         changed = edit(first, title="Malecon reopens Saturday", capture=capture(b"<p>new</p>"))
-        assert writer.write([changed]).outcomes == ["changed"]
+        # A feed's 304 is a revisit too, whichever record carries it.
+        unchanged_feed = PageRecord(FEED, "feed", 304, capture=_exchange(FEED, 304))
+        assert writer.write([changed, unchanged_feed]).outcomes == ["changed", "page"]
         latest = find(factory, MALECON).warc
         assert latest is not None and latest != stored.warc
         assert read_capture(folder, latest).payload == b"<p>new</p>"
@@ -484,6 +486,7 @@ def test_writer_keeps_captures_and_syncs_them_before_the_rows(
         ("response", WHALES, 404),
         ("response", MALECON, 200),
         ("response", MALECON, 200),
+        ("revisit", FEED, 304),
     ]
 
 
