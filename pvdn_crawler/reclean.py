@@ -33,6 +33,7 @@ from urllib.parse import urlsplit
 from tqdm import tqdm
 
 from cleaning import Options, clean_html
+from pvdn_crawler.captures import header_charset
 from pvdn_crawler.items import article_record
 from storage import (
     ArchiveError,
@@ -167,12 +168,19 @@ def _reclean_page(folder: Path, page: RawPage) -> _Result:
     if page.warc is None:
         return ("no capture kept", None)
     try:
-        html = read_capture(folder, page.warc).payload
+        capture = read_capture(folder, page.warc)
     except WarcError as error:
         return (f"capture unreadable ({type(error).__name__})", None)
     # Every stored page came from the site (or a mirror of it): its host is the site's.
     host = urlsplit(page.raw_url).hostname or ""
-    article = clean_html(html, page.raw_url, options=Options(site_hosts=frozenset({host})))
+    article = clean_html(
+        capture.payload,
+        page.raw_url,
+        options=Options(site_hosts=frozenset({host})),
+        # Read as the crawl read it: in the charset its HTTP header named (none is kept for
+        # a page moved from the old database column).
+        charset=header_charset(capture.header("Content-Type")),
+    )
     record, _ = article_record(
         article,
         canonical_url=page.canonical_url,

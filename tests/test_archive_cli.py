@@ -314,6 +314,32 @@ def test_reclean_keeps_a_post_id_the_page_does_not_show(
     assert json.loads(shown)["post_id"] == 77001
 
 
+def test_reclean_reads_a_page_in_the_charset_its_header_named(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A Latin-9 page whose charset only the HTTP header names: the crawl cleaned it with
+    that charset, and a re-clean, reading the same capture, must too (else the euro signs
+    come back mangled and every such page looks changed)."""
+    case = FIXTURES / "pages" / "f04-header-charset-latin9"
+    raw = (case / "page.html").read_bytes()
+    url = json.loads((case / "meta.json").read_text(encoding="utf-8"))["url"]
+    content_type = "text/html; charset=ISO-8859-15"
+    request = SentRequest("GET", url, [("Accept", "text/html")])
+    page = Capture(url, 200, [("Content-Type", content_type)], raw, datetime.now(UTC), request)
+    crawled = clean_html(raw, url, charset="ISO-8859-15")
+    assert "€" in crawled.body
+    record, _ = article_record(crawled, canonical_url=url, fetched_url=url, capture=page)
+    path = tmp_path / "latin9.sqlite3"
+    _store(path, [record])
+    status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "1")
+    assert status == 0
+    assert {k: v for k, v in json.loads(out).items() if k != "run"} == {"pages": 1, "unchanged": 1}
+    for flag in ("--all-revisions",):
+        status, out, _ = _run(capsys, "--database", str(path), "reclean", flag, "--workers", "1")
+        assert status == 0 and "revision re-cleaned" not in json.loads(out), out
+    assert _revisions(path, url) == [crawled.body]
+
+
 def test_reclean_waits_for_no_crawl_it_is_busy(
     archive: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

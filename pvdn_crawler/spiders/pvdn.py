@@ -26,7 +26,7 @@ from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
 
 from cleaning import Options
 from pvdn_crawler.archive import CrawlArchive
-from pvdn_crawler.captures import capture_of
+from pvdn_crawler.captures import capture_of, header_charset
 from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
@@ -568,9 +568,4 @@ def _header(response: Response, name: str) -> str | None:
 
 def _charset(response: Response) -> str | None:
     """The charset the HTTP Content-Type header declares, if any."""
-    content_type = _header(response, "Content-Type") or ""
-    for parameter in content_type.split(";")[1:]:
-        name, _, value = parameter.partition("=")
-        if name.strip().lower() == "charset" and value.strip():
-            return value.strip().strip("\"'")
-    return None
+    return header_charset(_header(response, "Content-Type"))
