@@ -121,8 +121,10 @@ def _replace_revisions(
     with archive.sessions.begin() as session:
         repository = ArchiveRepository(session)
         for page, (_, record) in zip(batch, results, strict=True):
-            if record is not None and repository.replace_revision_story(page.id, record.story):
-                done["revision re-cleaned"] += 1
+            if record is not None:
+                # The story differed before the metadata the page does not state was kept.
+                replaced = repository.replace_revision_story(page.id, record.story)
+                done["revision re-cleaned" if replaced else "unchanged"] += 1
     return done
 
 

@@ -537,9 +537,23 @@ class ArchiveRepository:
 
     def replace_revision_story(self, revision_id: int, story: Story) -> bool:
         """Store a re-cleaned story over a revision's (the same capture read again), and over
-        its article's when it is the latest; False when nothing changed."""
+        its article's when it is the latest; False when nothing changed.
+
+        Metadata the page does not state (a feed's author, categories or dates) is kept from
+        the stored version, as a save keeps it (`_with_known_metadata`): reading the page again
+        cannot tell it anything about them."""
         revision = self._session.get(ArticleRevision, revision_id, populate_existing=True)
-        if revision is None or revision.content_hash == story.content_hash:
+        if revision is None:
+            return False
+        known = StoryColumns.story_from(revision)
+        gaps = {
+            name: getattr(known, name)
+            for name in _STICKY
+            if getattr(known, name) and not getattr(story, name)
+        }
+        if gaps:
+            story = replace(story, **gaps)
+        if revision.content_hash == story.content_hash:
             return False
         values = {**StoryColumns.story_values(story), "content_hash": story.content_hash}
         self._session.execute(

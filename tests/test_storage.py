@@ -29,6 +29,7 @@ from sqlalchemy import (
     Engine,
     LargeBinary,
     MetaData,
+    Table,
     insert,
     inspect,
     make_url,
@@ -103,6 +104,7 @@ __all__ = ["blank_engine", "engine", "factory"]  # fixtures, imported for pytest
 
 STORAGE_DIR = ROOT / "storage"
 HEAD = "0004"
+PIER_URL = "https://www.vallartadaily.com/pier/"
 
 
 # ---- schema ---------------------------------------------------------------------------------
@@ -188,7 +190,7 @@ def test_deleting_an_article_cascades(factory: sessionmaker[Session]) -> None:
 # that 0004 moved into WARC files (zlib level 6, as its column type compressed it). Core
 # INSERTs into it name only the columns given, so an archive of any of those schemas can be
 # written as its code wrote it.
-_ARTICLES_BEFORE_0004 = Article.__table__.to_metadata(MetaData())
+_ARTICLES_BEFORE_0004 = cast(Table, Article.__table__).to_metadata(MetaData())
 _ARTICLES_BEFORE_0004.append_column(Column("raw_html", LargeBinary(), nullable=False))
 _OLD_ZLIB_LEVEL = 6
 
@@ -736,6 +738,71 @@ def test_raw_pages_come_in_keyset_batches(factory: sessionmaker[Session]) -> Non
         )
         assert (page.etag, page.last_modified) == (stored.etag, stored.last_modified)
         assert (page.content_hash, page.post_id) == (stored.content_hash, 100 + number)
+
+
+def test_revision_pages_and_captures_since(factory: sessionmaker[Session]) -> None:
+    """Re-cleaning every version and exporting a selection read the revisions' locations: only
+    those with a capture kept, in id order (batches after an id) and in capture order (from a
+    moment on)."""
+    first = article(warc=location(offset=0))
+    save(factory, first, T0)
+    save(factory, article(PIER_URL, post_id=5000), T0)  # archived without a capture
+    second = edit(first, title="Malecon reopens Saturday", warc=location(offset=3000))
+    save(factory, second, T2)
+    save(factory, edit(first, warc=location(offset=6000)), T1)  # back to the first story
+    with factory() as session:
+        repo = ArchiveRepository(session)
+        pages = repo.revision_pages()
+        ids = [r.id for r in repo.revisions(MALECON)]
+        assert repo.revision_pages(after_id=pages[0].id, limit=1) == pages[1:2]
+        everything = repo.captures_since()
+        later = repo.captures_since(T1)
+    assert [(p.id, p.revision, p.warc) for p in pages] == [
+        (ids[0], 1, location(offset=0)),
+        (ids[1], 2, location(offset=3000)),
+        (ids[2], 3, location(offset=6000)),
+    ]
+    assert [p.content_hash for p in pages] == [
+        first.story.content_hash,
+        second.story.content_hash,
+        first.story.content_hash,
+    ]
+    assert {(p.canonical_url, p.raw_url, p.post_id) for p in pages} == {(MALECON, MALECON, 4242)}
+    assert everything == [location(offset=0), location(offset=6000), location(offset=3000)]
+    assert later == [location(offset=6000), location(offset=3000)]
+
+
+def test_replacing_a_revision_story_keeps_what_its_page_does_not_state(
+    factory: sessionmaker[Session],
+) -> None:
+    """`reclean --all-revisions` reads a version's page again. The author and categories a
+    feed gave are not on the page: reading it again must not erase them, nor count as a
+    change; a better reading of the page replaces the version's story, and the article's too
+    when it is the latest."""
+    fed = article(author="Ana Ruiz", categories=("Weather",), warc=location(offset=0))
+    save(factory, fed, T0)
+    newer = edit(fed, title="Malecon reopens Saturday", warc=location(offset=3000))
+    save(factory, newer, T1)
+    with factory() as session:
+        first_id, latest_id = [r.id for r in ArchiveRepository(session).revisions(MALECON)]
+    page_alone = edit(fed, author=None, categories=())
+    with factory.begin() as session:
+        assert not ArchiveRepository(session).replace_revision_story(first_id, page_alone.story)
+    read_better = edit(newer, author=None, categories=(), body="The malecon reopens Saturday.")
+    with factory.begin() as session:
+        repo = ArchiveRepository(session)
+        assert repo.replace_revision_story(latest_id, read_better.story)
+        assert repo.replace_revision_story(first_id, edit(page_alone, lede="Better.").story)
+    with factory() as session:
+        first, latest = ArchiveRepository(session).revisions(MALECON)
+    stored = find(factory, MALECON)
+    for story in (first.story, latest.story, stored.story):
+        assert (story.author, story.categories) == ("Ana Ruiz", ("Weather",))
+    assert (first.story.lede, first.story.title) == ("Better.", "Malecon reopens")
+    assert latest.story.body == stored.story.body == "The malecon reopens Saturday."
+    assert stored.content_hash == latest.content_hash == latest.story.content_hash
+    assert first.content_hash == first.story.content_hash
+    assert stored.story.lede == fed.story.lede, "an earlier version's story is not the article's"
 
 
 def test_dates_keep_their_offset_through_save_and_read(factory: sessionmaker[Session]) -> None:
