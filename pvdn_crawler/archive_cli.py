@@ -1,6 +1,7 @@
 """`pvdn-archive`: look into the archive, export it, re-clean it, or run the offline demo.
 
-    pvdn-archive [--database PATH|URL] stats | export [-o FILE] | show URL | reclean | demo
+    pvdn-archive [--database PATH|URL] stats | export [-o FILE | --warc OUT.warc.gz [--since DATE]]
+                 | show [--html] URL | reclean [--all-revisions] | demo
 
 The database is `--database` (before or after the command: an SQLite file path or an
 SQLAlchemy URL), else `PVDN_DATABASE_URL`, else `sqlite:///pvdn.sqlite3`. Reading commands
@@ -24,6 +25,7 @@ from typing import IO, Any
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
+from pvdn_crawler import warc_export
 from pvdn_crawler.mirror import start_mirror
 from pvdn_crawler.reclean import reclean
 from storage import ArchiveError, ArchiveRepository, StorageError, database_url, open_archive
@@ -72,6 +74,10 @@ def cmd_stats(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """JSON Lines: one article per line, with its aliases and teaser links."""
+    if args.warc is not None:
+        if args.output is not None:
+            raise CommandError("export: give -o (JSON Lines) or --warc (captures), not both")
+        return warc_export.run_export(url, args, out)
     with (
         open_archive(url, write=False) as archive,
         _output(args.output, url, out) as target,
@@ -83,6 +89,8 @@ def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    if args.html:
+        return warc_export.run_show_html(url, args, out)
     with open_archive(url, write=False) as archive, archive.sessions() as session:
         article = ArchiveRepository(session).find_article(args.url)
     if article is None:
@@ -210,8 +218,23 @@ def _parser() -> argparse.ArgumentParser:
     command("stats", "counts of articles, aliases, teaser links and runs")
     export = command("export", "JSON Lines, one article per line")
     export.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
+    export.add_argument(
+        "--warc",
+        type=Path,
+        metavar="OUT.warc.gz",
+        help="write the captures of every stored version into this one WARC file instead",
+    )
+    export.add_argument(
+        "--since",
+        type=warc_export.since_argument,
+        metavar="DATE",
+        help="with --warc: only versions captured on or after DATE (YYYY-MM-DD, UTC)",
+    )
     show = command("show", "one article by canonical URL or alias")
     show.add_argument("url")
+    show.add_argument(
+        "--html", action="store_true", help="print the page it was cleaned from, as fetched"
+    )
     again = command("reclean", "re-run cleaning over the stored raw HTML")
     again.add_argument(
         "--workers", type=int, default=None, help="cleaning processes (default: cores)"
