@@ -3,14 +3,16 @@
     python benchmarks/storage_bench.py [--repeats 3] [--articles 10000] [--json out.json]
 
 10,000 synthetic articles of realistic size (a ~4 KB body in 10 blocks, 10 teasers, ~30 KB of
-raw WordPress-like HTML) are saved three ways, each into its own SQLite file in a temporary
-folder, 50 articles per transaction as the crawler's pipeline commits them:
+raw WordPress-like HTML) are saved three ways, each into its own SQLite file and WARC folder in
+a temporary folder, 50 articles per transaction as the crawler's pipeline commits them:
 
 - storage: `open_archive` (writer lock, migrations), then one `BatchWriter.write` per batch,
-  as the crawl writes (`ArchiveRepository.apply`: a read of the stored state, then one
-  statement per table for the whole batch);
-- bare articles: `sqlite3` `executemany` of the same article rows (same columns, same
-  zlib-compressed raw HTML, the same upsert) into a copy of the `articles` table;
+  as the crawl writes: each page's capture into the run's WARC file (`RunWarcWriter`), one
+  `sync()`, then `ArchiveRepository.apply` (a read of the stored state, then one statement per
+  table for the whole batch);
+- bare articles: the same captures through a `RunWarcWriter` of its own and one `sync()`,
+  then `sqlite3` `executemany` of the same article rows (same columns, the same WARC
+  locations, the same upsert) into a copy of the `articles` table;
 - bare, all rows: the same, plus the rows storage also writes (alias, 10 teasers, the first
   revision) into copies of those tables, so the overhead of `storage` itself shows.
 
@@ -30,7 +32,6 @@ import sqlite3
 import statistics
 import tempfile
 import time
-import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -39,8 +40,9 @@ from pathlib import Path
 from typing import Any
 
 from storage.archive import open_archive
-from storage.models import STORY_COLUMNS
+from storage.models import STORY_COLUMNS, WARC_COLUMNS
 from storage.records import ArticleRecord, Story, Teaser
+from storage.warc import Capture, RunWarcWriter, SentRequest, WarcLocation
 from storage.writer import BatchWriter
 
 __all__ = ["markdown", "run"]
@@ -48,10 +50,10 @@ __all__ = ["markdown", "run"]
 ARTICLES = 10_000
 BATCH = 50  # the pipeline's default PVDN_COMMIT_EVERY
 SITE = "https://www.vallartadaily.com"
-_ZLIB_LEVEL = 6  # what storage.models.ZlibBytes uses
+_FETCHED = datetime(2025, 6, 1, 12, tzinfo=UTC)
 _PUBLISHED = datetime(2024, 1, 1, 8, 0, tzinfo=timezone(timedelta(hours=-6)))  # as the site
 # Columns an upsert replaces only when the content hash changed (as the repository does).
-_REPLACED_ON_CHANGE = [*STORY_COLUMNS, "post_id", "content_hash", "raw_html", "raw_url"]
+_REPLACED_ON_CHANGE = [*STORY_COLUMNS, *WARC_COLUMNS, "post_id", "content_hash", "raw_url"]
 Batch = list[tuple[int, ArticleRecord]]  # records with the row id each gets
 _KINDS = ("paragraph",) * 4 + ("heading",) + ("paragraph",) * 3 + ("quote", "paragraph")
 
@@ -181,7 +183,14 @@ def make_record(index: int) -> ArticleRecord:
         ),
         aliases=(f"{SITE}/?p={100_000 + index}",),
         post_id=100_000 + index,
-        raw_html=page.encode("utf-8"),
+        capture=Capture(
+            url,
+            200,
+            [("Content-Type", "text/html; charset=UTF-8"), ("ETag", f'"{index:x}-5f3a"')],
+            page.encode("utf-8"),
+            _FETCHED + timedelta(seconds=index),
+            SentRequest("GET", url, [("Accept", "text/html"), ("User-Agent", "pvdn-bench")]),
+        ),
         fetched_url=url,
         teasers=teasers,
         etag=f'"{index:x}-5f3a"',
@@ -225,7 +234,7 @@ _ARTICLE_COLUMNS = [
     "post_id",
     *STORY_COLUMNS,
     "content_hash",
-    "raw_html",
+    *WARC_COLUMNS,
     "raw_url",
     "first_seen",
     "last_seen",
@@ -259,10 +268,14 @@ _TEASER_UPSERT = (
 )
 _REVISION_INSERT = (
     f"INSERT INTO article_revisions (article_id, number, content_hash,"
-    f" {', '.join(STORY_COLUMNS)}, captured_at)"
-    f" VALUES (?, 1, ?, {', '.join('?' * len(STORY_COLUMNS))}, ?)"
+    f" {', '.join(STORY_COLUMNS)}, captured_at, {', '.join(WARC_COLUMNS)})"
+    f" VALUES (?, 1, ?, {', '.join('?' * len(STORY_COLUMNS))}, ?, ?, ?, ?)"
 )
 _STORY = slice(3, 3 + len(STORY_COLUMNS))  # the story's values in an article row
+
+
+def _where_of(where: WarcLocation) -> tuple[str, int, int]:
+    return (where.filename, where.offset, where.length)
 
 
 def _when(value: datetime | None) -> str | None:
@@ -297,7 +310,7 @@ def _story_values(record: ArticleRecord) -> tuple[Any, ...]:
 
 
 def _article_row(
-    article_id: int, record: ArticleRecord, content_hash: str, seen: str
+    article_id: int, record: ArticleRecord, content_hash: str, seen: str, where: WarcLocation
 ) -> tuple[Any, ...]:
     return (
         article_id,
@@ -305,7 +318,9 @@ def _article_row(
         record.post_id,
         *_story_values(record),
         content_hash,
-        zlib.compress(record.raw_html, _ZLIB_LEVEL),
+        where.filename,
+        where.offset,
+        where.length,
         record.fetched_url,
         seen,
         seen,
@@ -317,16 +332,23 @@ def _article_row(
 
 def _bare_save(
     connection: sqlite3.Connection,
+    warc: RunWarcWriter,
     batch: Batch,
     seen_at: datetime,
     all_rows: bool,
 ) -> None:
-    """One transaction: the batch's article rows (and, with `all_rows`, their child rows)."""
+    """The batch's captures, synced, then one transaction: the batch's article rows (and,
+    with `all_rows`, their child rows)."""
     seen = _when(seen_at)
+    locations = []
+    for _article_id, record in batch:
+        assert record.capture is not None
+        locations.append(warc.write_capture(record.capture))
+    warc.sync()
     articles, aliases, teasers, revisions = [], [], [], []
-    for article_id, record in batch:
+    for (article_id, record), where in zip(batch, locations, strict=True):
         content_hash = record.story.content_hash
-        row = _article_row(article_id, record, content_hash, str(seen))
+        row = _article_row(article_id, record, content_hash, str(seen), where)
         articles.append(row)
         if not all_rows:
             continue
@@ -345,7 +367,7 @@ def _bare_save(
             )
             for t in record.teasers
         ]
-        revisions.append((article_id, content_hash, *row[_STORY], seen))
+        revisions.append((article_id, content_hash, *row[_STORY], seen, *_where_of(where)))
     connection.execute("BEGIN")
     connection.executemany(_ARTICLE_UPSERT, articles)
     if all_rows:
@@ -375,13 +397,18 @@ def _one_pass(folder: Path, articles: int) -> dict[str, Any]:
     Returns the seconds each batch took, per writer, and the outcomes storage reported.
     """
     migrated = folder / "storage.sqlite3"
-    with open_archive(f"sqlite:///{migrated}") as archive:
+    with (
+        open_archive(f"sqlite:///{migrated}") as archive,
+        RunWarcWriter(folder / "storage-warc", 1) as warc,
+        RunWarcWriter(folder / "bare-warc", 1) as bare_warc,
+        RunWarcWriter(folder / "bare-all-warc", 1) as bare_all_warc,
+    ):
         tables = ("articles", "article_aliases", "teaser_links", "article_revisions")
         bare = _bare_connection(folder / "bare.sqlite3", _schema_of(migrated, tables[:1]))
         bare_all = _bare_connection(folder / "bare-all.sqlite3", _schema_of(migrated, tables))
         outcomes: Counter[str] = Counter()
         now = [datetime.now(UTC)]
-        writer = BatchWriter(archive.sessions, None, clock=lambda: now[0])
+        writer = BatchWriter(archive.sessions, None, clock=lambda: now[0], warc=warc)
 
         def save_through_storage(batch: Batch, seen_at: datetime) -> None:
             now[0] = seen_at
@@ -389,8 +416,10 @@ def _one_pass(folder: Path, articles: int) -> dict[str, Any]:
 
         writers: dict[str, Callable[[Batch, datetime], None]] = {
             STORAGE: save_through_storage,
-            BARE: lambda batch, seen_at: _bare_save(bare, batch, seen_at, all_rows=False),
-            BARE_ALL: lambda batch, seen_at: _bare_save(bare_all, batch, seen_at, all_rows=True),
+            BARE: lambda batch, seen_at: _bare_save(bare, bare_warc, batch, seen_at, False),
+            BARE_ALL: lambda batch, seen_at: _bare_save(
+                bare_all, bare_all_warc, batch, seen_at, True
+            ),
         }
         seconds: dict[str, list[float]] = {name: [] for name in WRITERS}
         for number, batch in enumerate(_batches(articles)):
@@ -420,6 +449,8 @@ def _one_pass(folder: Path, articles: int) -> dict[str, Any]:
             name: sum(p.stat().st_size for p in folder.glob(f"{stem}.sqlite3*")) / 1e6
             for name, stem in files.items()
         },
+        # The storage pass wrote every capture twice (first save, then the unchanged re-save).
+        "warc_mb": sum(p.stat().st_size for p in (folder / "storage-warc").iterdir()) / 1e6,
     }
 
 
@@ -460,10 +491,7 @@ def run(repeats: int = 1, articles: int = ARTICLES) -> dict[str, Any]:
         "repeats": repeats,
         "sizes": {
             "raw_html_kb": statistics.mean(len(r.raw_html) for r in sample) / 1000,
-            "raw_html_compressed_kb": statistics.mean(
-                len(zlib.compress(r.raw_html, _ZLIB_LEVEL)) for r in sample
-            )
-            / 1000,
+            "warc_kb_per_save": passes[-1]["warc_mb"] * 1000 / (2 * articles),
             "body_kb": statistics.mean(len(r.story.body.encode()) for r in sample) / 1000,
             "blocks": len(sample[0].story.blocks),
             "teasers": len(sample[0].teasers),
@@ -480,6 +508,7 @@ def run(repeats: int = 1, articles: int = ARTICLES) -> dict[str, Any]:
             sum((Counter(p["resave_outcomes"]) for p in passes), Counter[str]())
         ),
         "file_mb": passes[-1]["file_mb"],
+        "warc_mb": passes[-1]["warc_mb"],
         "seconds": time.perf_counter() - started,
     }
 
@@ -497,15 +526,17 @@ def markdown(figures: dict[str, Any]) -> str:
         "",
         f"{figures['articles']:,} synthetic articles (body {sizes['body_kb']:.1f} KB in"
         f" {sizes['blocks']} blocks, {sizes['teasers']} teasers, raw HTML"
-        f" {sizes['raw_html_kb']:.1f} KB, {sizes['raw_html_compressed_kb']:.1f} KB compressed),"
+        f" {sizes['raw_html_kb']:.1f} KB, {sizes['warc_kb_per_save']:.1f} KB as WARC records),"
         f" {figures['batch']} per transaction, into fresh SQLite files (WAL, synchronous=NORMAL),"
         " written three ways that take turns batch by batch: `storage` (`open_archive`, then one"
-        " `BatchWriter.write` per batch, as the crawl writes: a read of the stored state, then"
-        " one statement per table for the batch); plain `sqlite3` `executemany` of the same"
-        " article rows (same columns, the same compressed raw HTML, the same upsert) into a copy"
-        " of the `articles` table; and the same plus the rows storage also writes (1 alias, 10"
-        " teaser rows and the first revision per article). Compressing the page and hashing the"
-        " content are inside every writer's clock; building the records is not. *Overall*:"
+        " `BatchWriter.write` per batch, as the crawl writes: the pages' captures into a WARC"
+        " file and one sync, a read of the stored state, then one statement per table for the"
+        " batch); the same captures through a WARC writer of its own, then plain `sqlite3`"
+        " `executemany` of the same article rows (same columns, the same WARC locations, the same"
+        " upsert) into a copy of the `articles` table; and the same plus the rows storage also"
+        " writes (1 alias, 10 teaser rows and the first revision per article). Writing the"
+        " captures and hashing the content are inside every writer's clock; building the records"
+        " is not. *Overall*:"
         f" articles over the total time ({passes}); *median batch*: 50 over the median batch"
         " time; *storage takes*: median over batches of storage's time over the other writer's"
         " on the same batch.",
@@ -526,10 +557,10 @@ def markdown(figures: dict[str, Any]) -> str:
         f" unchanged (outcomes {figures['resave_outcomes']}; the first save gave"
         f" {figures['outcomes']}): {resave['overall']:,.0f} articles/s overall,"
         f" {resave['median_batch']:,.0f}/s per median batch; a batch takes"
-        f" {figures['resave_vs_first_save']:.2f}x its first save's time. Files after the"
-        " pass: "
+        f" {figures['resave_vs_first_save']:.2f}x its first save's time (each re-save keeps its"
+        " capture too). Database files after the pass: "
         + ", ".join(f"{name} {mb:.0f} MB" for name, mb in figures["file_mb"].items())
-        + ".",
+        + f"; storage's WARC files {figures['warc_mb']:.0f} MB.",
         "",
         f"Run time: {figures['seconds']:.0f} s.",
     ]
