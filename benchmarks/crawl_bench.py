@@ -360,9 +360,9 @@ def _spawn(command: list[str], work: Path, label: str) -> tuple[int, float, floa
     return int(usage["exit_code"]), wall, usage["max_rss_kib"] / 1024, usage["cpu_s"]
 
 
-def _scrapy_args(site: Site, database: Path) -> list[str]:
+def _scrapy_args(site: Site, database: Path, settings: tuple[str, ...] = ()) -> list[str]:
     args = ["crawl", "pvdn", "-a", f"base_url={site.origin}"]
-    for setting in (f"PVDN_DATABASE_URL=sqlite:///{database}", *FAST):
+    for setting in (f"PVDN_DATABASE_URL=sqlite:///{database}", *FAST, *settings):
         args += ["-s", setting]
     return args
 
@@ -378,14 +378,15 @@ def _last_run(database: Path) -> dict[str, Any]:
 
 def crawl(
     site: Site, work: Path, label: str, database: Path | None = None, *, noop: bool = False,
-    clean_only: bool = False, profile: bool = False,
+    clean_only: bool = False, profile: bool = False, settings: tuple[str, ...] = (),
 ) -> dict[str, Any]:  # fmt: skip
     """One crawl of `site` and its figures. `noop`: cleaning and storage stubbed; `clean_only`:
     storage stubbed; otherwise the full pipeline writes `database` (a new archive under `work`
-    unless given), and the figures are read back from its `crawl_runs` row."""
+    unless given), and the figures are read back from its `crawl_runs` row. `settings`: more
+    NAME=VALUE Scrapy settings."""
     database = database or work / f"{label}.sqlite3"
     stats_file, profile_file = work / f"{label}.stats.json", work / f"{label}.profile.json"
-    args = _scrapy_args(site, database)
+    args = _scrapy_args(site, database, settings)
     storage = not (noop or clean_only)
     if noop or clean_only or profile:
         options = ["--stats", str(stats_file)] + (["--stub-cleaning"] if noop else [])

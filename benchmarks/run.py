@@ -5,8 +5,10 @@
 
 Sections: cleaning quality and speed against the peers (quality.py), text dumps against the
 pages of the same stories (text_speed.py), the crawl's throughput, memory and incremental cost
-on a generated 5,000-page site (crawl_bench.py), and storage upserts against plain sqlite3
-(storage_bench.py). Every figure is measured in this run; speed
+on a generated 5,000-page site (crawl_bench.py), storage upserts against plain sqlite3
+(storage_bench.py), and what WARC capture costs: the archive's size against the old zlib
+column and the crawl's pages/s with capture on and off on the same site, and the WARC writer
+alone (warc_bench.py). Every figure is measured in this run; speed
 is reported as medians and as ratios against a baseline measured alongside it.
 """
 
@@ -31,6 +33,7 @@ import crawl_bench  # noqa: E402
 import quality  # noqa: E402
 import storage_bench  # noqa: E402
 import text_speed  # noqa: E402
+import warc_bench  # noqa: E402
 
 COMMAND = ".venv/bin/pip install -q -e '.[test,bench]' && .venv/bin/python benchmarks/run.py"
 
@@ -60,7 +63,10 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000, help="generated pages to crawl")
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats per page")
     parser.add_argument(
-        "--skip", action="append", default=[], choices=["quality", "text", "crawl", "storage"]
+        "--skip",
+        action="append",
+        default=[],
+        choices=["quality", "text", "crawl", "storage", "warc"],
     )
     args = parser.parse_args()
 
@@ -71,6 +77,7 @@ def main() -> None:
         ("text", text_speed, {"repeats": args.repeats}),
         ("storage", storage_bench, {}),
         ("crawl", crawl_bench, {"pages": args.pages}),
+        ("warc", warc_bench, {"pages": args.pages}),
     ):
         if name in args.skip:
             continue
