@@ -61,8 +61,9 @@ from sitegen import Site, start_site  # noqa: E402
 
 from cleaning.options import Options  # noqa: E402
 from cleaning.result import Block, CleanArticle  # noqa: E402
-from pvdn_crawler.pipelines import ArchivePipeline  # noqa: E402
+from pvdn_crawler.archive import CrawlArchive  # noqa: E402
 from pvdn_crawler.spiders import pvdn as spider_module  # noqa: E402
+from storage.writer import BatchWriter  # noqa: E402
 
 # Fast and impolite: the server is ours. Concurrency as a busy production crawl might use.
 CONCURRENCY = 16
@@ -160,9 +161,10 @@ def child(argv: list[str]) -> int:
         settings.set("ITEM_PIPELINES", {NoopPipeline: 100}, priority="cmdline")
     reactor, writer = _ThreadProfile(), _ThreadProfile()
     if opts.profile:
-        # The archive's database work runs on its writer thread, inside these three methods.
-        for name in ("_open", "_write", "_close"):
-            setattr(ArchivePipeline, name, writer.wrap(getattr(ArchivePipeline, name)))
+        # The archive's work runs on its writer thread, inside these methods.
+        for owner, name in ((CrawlArchive, "_open"), (CrawlArchive, "_finish"),
+                            (BatchWriter, "write")):  # fmt: skip
+            setattr(owner, name, writer.wrap(getattr(owner, name)))
     crawl = reactor.wrap(execute) if opts.profile else execute
     code = 0
     try:
@@ -193,17 +195,22 @@ REACTOR_STAGES: tuple[Stage, ...] = (
      ("process_item",)),
 )  # fmt: skip
 WRITER_STAGES: tuple[Stage, ...] = (
-    ("`ArchiveRepository.save_article`", "storage/repository.py", ("save_article",)),
-    ("  SQLAlchemy argument coercion (`coercions.expect`)", "sqlalchemy/sql/coercions.py",
+    ("`BatchWriter.write`, per batch", "storage/writer.py", ("write",)),
+    ("  captures into the WARC file (`BatchWriter._capture`)", "storage/writer.py",
+     ("_capture",)),
+    ("    WARC records built, digested, gzipped (warcio)", "storage/warc/building.py",
+     ("_member",)),
+    ("    WARC file synced (`RunWarcWriter.sync`)", "storage/warc/writer.py", ("sync",)),
+    ("  the rows (`ArchiveRepository.apply`)", "storage/repository.py", ("apply",)),
+    ("    SQLAlchemy argument coercion (`coercions.expect`)", "sqlalchemy/sql/coercions.py",
      ("expect",)),
-    ("  SQLAlchemy cache keys (`_generate_cache_key`)", "sqlalchemy/sql/cache_key.py",
+    ("    SQLAlchemy cache keys (`_generate_cache_key`)", "sqlalchemy/sql/cache_key.py",
      ("_generate_cache_key",)),
-    ("  `excluded` columns copied per upsert (`Column._make_proxy`)", "sqlalchemy/sql/schema.py",
-     ("_make_proxy",)),
-    ("  zlib-compressing the raw HTML", "~", ("<built-in method zlib.compress>",)),
-    ("  sqlite3 itself (C)", "~", ("<method 'execute' of 'sqlite3.Cursor' objects>",
+    ("    sqlite3 itself (C)", "~", ("<method 'execute' of 'sqlite3.Cursor' objects>",
      "<method 'executemany' of 'sqlite3.Cursor' objects>")),
-    ("transaction commits", "~", ("<method 'commit' of 'sqlite3.Connection' objects>",)),
+    ("  transaction commits", "~", ("<method 'commit' of 'sqlite3.Connection' objects>",)),
+    ("opening and closing the archive (`CrawlArchive._open`, `_finish`)",
+     "pvdn_crawler/archive.py", ("_open", "_finish")),
 )  # fmt: skip
 _PROJECT = ("/cleaning/", "/storage/", "/pvdn_crawler/")
 
@@ -268,7 +275,7 @@ def profile_summary(reactor: _ThreadProfile, writer: _ThreadProfile) -> dict[str
         "reactor_top_self": _top(main, 2, 10),
         "writer_cpu_s": round(writer.cpu_s, 3),
         "writer_stages": _stages(
-            written, WRITER_STAGES, writer.cpu_s, "the rest: migrations, known pages, records"
+            written, WRITER_STAGES, writer.cpu_s, "the rest (outside the wrapped methods)"
         ),
         "writer_top_cumulative": _top(written, 3, 10, project_only=True),
         "writer_top_self": _top(written, 2, 10),
@@ -861,7 +868,7 @@ def _profile_section(profiled: dict[str, Any]) -> list[str]:
         f"cProfile of a full crawl of the {articles:,}-page site, timed in each thread's CPU"
         " time (a wall-clock profile on two cores charges GIL waits to whatever runs when"
         " the GIL comes back). The reactor thread (Scrapy, the spider, cleaning) and the"
-        " archive's writer thread (`ArchivePipeline._open/_write/_close`) are profiled"
+        " archive's writer thread (`CrawlArchive._open/_finish`, `BatchWriter.write`) are profiled"
         f" separately. Profiling slows this crawl to {profiled['pages_per_s']:.0f} pages/s and"
         " inflates call-heavy Python (URL parsing, SQLAlchemy) more than C (lxml, zlib,"
         " sqlite): the shares below are indicative; the unprofiled per-article figures"
@@ -900,7 +907,7 @@ def _verdict(figures: dict[str, Any]) -> list[str]:
     if put["ratio"] < THROUGHPUT_TARGET:
         storage = full["crawl_ms_per_article"] - clean["crawl_ms_per_article"]
         cleaning = clean["crawl_ms_per_article"] - noop["crawl_ms_per_article"]
-        writer = _stage(summary["writer_stages"], "save_article")
+        writer = _stage(summary["writer_stages"], "ArchiveRepository.apply")
         lines.append(
             "**Throughput target missed.** The crawl is CPU-bound: even the no-op crawl keeps"
             f" {noop['cores_busy']:.2f} cores busy, and the full crawl"
@@ -912,10 +919,11 @@ def _verdict(figures: dict[str, Any]) -> list[str]:
             " builds a fresh INSERT ... ON CONFLICT DO UPDATE with a CASE for every replaced"
             " column (`_upsert_article`), a revision INSERT, and the teaser and alias upserts."
             " SQLAlchemy's statement construction dominates: argument coercion, cache keys, and"
-            " the `excluded` column set copied for each statement. zlib"
-            f" ({_stage(summary['writer_stages'], 'zlib'):.2f} s) and sqlite itself"
-            f" ({_stage(summary['writer_stages'], 'sqlite3'):.2f} s) are small next to"
-            f" `save_article`'s {writer:.1f} s. Production code is not changed here. Candidates"
+            " the `excluded` column set copied for each statement. Writing the captures"
+            f" ({_stage(summary['writer_stages'], 'captures'):.2f} s) and sqlite itself"
+            f" ({_stage(summary['writer_stages'], 'sqlite3'):.2f} s) compare with the rows'"
+            f" {writer:.1f} s (`ArchiveRepository.apply`). Production code is not changed here."
+            " Candidates"
             " to try: build the statements once per batch and use executemany, or move the"
             " writes into a separate process."
         )
