@@ -406,7 +406,7 @@ CRASH_SETTINGS = (
     "PVDN_COMMIT_EVERY=3",
     "CONCURRENT_REQUESTS_PER_DOMAIN=4",
     "LOG_LEVEL=WARNING",
-    "PVDN_WARC_MAX_FILE_BYTES=150000",
+    "PVDN_WARC_MAX_FILE_BYTES=50000",
 )
 
 
@@ -466,7 +466,7 @@ def test_sigkill_at_several_moments_leaves_readable_warcs_and_no_dangling_row(
     assert torn, "no kill left a file open"
     assert list(folder.glob("*.open")) == [], "the next run finished what the kills left"
     files = sorted(folder.glob("*.warc.gz"))
-    assert len(files) > len(KILL_AFTER_REQUESTS) + 1, "files rotated"
+    assert any(not f.name.endswith("-00000.warc.gz") for f in files), "runs rotated files"
     _warcio_accepts(files)
     checked = _no_dangling_pointer(database, folder)
     stored = {url for (url,) in query(database, "SELECT canonical_url FROM articles")}
@@ -479,7 +479,9 @@ def test_sigkill_at_several_moments_leaves_readable_warcs_and_no_dangling_row(
             url,
         )
         page = read_capture(folder, WarcLocation(filename, offset, length))
-        assert page.payload == _served_page(mirror, urlsplit(page.target_uri).path), url
+        parts = urlsplit(page.target_uri)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")  # a shortlink's too
+        assert page.payload == _served_page(mirror, path), url
 
 
 # ---- migration of an archive that kept its pages in the database ---------------------------------
