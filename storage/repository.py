@@ -91,7 +91,7 @@ _ARTICLE_BATCH = 200
 _IN_CHUNK = 500
 
 # What a changed article replaces: its story, and the page and URL the story came from. An
-# unchanged article keeps all of these, so the stored raw HTML always matches the stored story.
+# unchanged article keeps all of these, so the page it points at always produced its story.
 _REPLACED_ON_CHANGE = (*STORY_COLUMNS, *WARC_COLUMNS, "post_id", "content_hash", "raw_url")
 # Story metadata a page may not state itself, and the columns holding it.
 _STICKY = ("published", "modified", "author", "categories")
@@ -152,10 +152,10 @@ class ArchiveRepository:
 
         "new": no article had this canonical URL; its story becomes revision 1. "changed":
         the cleaned story differs from the stored one (compared by content hash), so every
-        story column, `raw_html` and `raw_url` are replaced and the new story becomes the next
-        revision. "unchanged": only the seen and check times move and no revision is written;
-        the stored raw HTML is kept, because it is the page that produced the stored story
-        (what re-cleaning needs).
+        story column, the WARC location of its page and `raw_url` are replaced and the new
+        story becomes the next revision. "unchanged": only the seen and check times move and
+        no revision is written; the stored location is kept, because it names the page that
+        produced the stored story (what re-cleaning needs).
 
         A record behind a subscriber wall (`paywalled`) never replaces a stored story that was
         not: it counts as "unchanged", so the archive keeps the full text.
