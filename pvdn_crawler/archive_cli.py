@@ -97,9 +97,7 @@ def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     if not _exists(url):
         raise CommandError(f"no archive at {url} (a crawl creates it: scrapy crawl pvdn)")
     progress = sys.stderr if sys.stderr.isatty() else None
-    done = reclean(
-        url, workers=args.workers, progress=progress, all_revisions=args.all_revisions
-    )
+    done = reclean(url, workers=args.workers, progress=progress, all_revisions=args.all_revisions)
     _dump({"pages": done.pages, "run": done.run_id, **done.outcomes}, out, indent=2)
     return 10 if done.outcomes.get("rejected") else 0
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
 import scrapy
@@ -78,6 +78,8 @@ class SpiderArguments:
     max_pages: int | None = None
     since: date | None = None
     full: bool = False
+
+    NAMES: ClassVar[frozenset[str]] = frozenset({"base_url", "max_pages", "since", "full"})
 
     @classmethod
     def parse(
