@@ -10,6 +10,7 @@ storage records of what each answer taught.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
@@ -526,7 +527,7 @@ class PvdnSpider(scrapy.Spider):
             return {}
         headers = {}
         if page.etag:
-            headers["If-None-Match"] = page.etag
+            headers["If-None-Match"] = _sent_etag(page.etag)
         if page.last_modified:
             headers["If-Modified-Since"] = page.last_modified
         return headers
@@ -550,6 +551,18 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# What Apache's mod_deflate appends to an ETag when it compresses the answer (its default
+# since 2.4.0). The application behind it (WordPress, for its feeds) compares If-None-Match
+# with the ETag it made, without the suffix, and never answers 304 to the suffixed form.
+_ENCODING_SUFFIX = re.compile(r'-(?:gzip|br|deflate|zstd)(?="?$)')
+
+
+def _sent_etag(etag: str) -> str:
+    """An ETag as If-None-Match should send it back: without a compression suffix a proxy or
+    module added on the way out."""
+    return _ENCODING_SUFFIX.sub("", etag)
 
 
 def _first_text(texts: list[str]) -> str | None:
