@@ -183,7 +183,7 @@ class ArticleRecord:
     post_id: int | None = None
     aliases: tuple[str, ...] = ()
     teasers: tuple[Teaser, ...] = ()
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
     etag: str | None = None
     last_modified: str | None = None
     warc: WarcLocation | None = None
@@ -216,7 +216,7 @@ class NotModifiedRecord:
     url: str
     etag: str | None = None
     last_modified: str | None = None
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +225,7 @@ class GoneRecord:
 
     url: str
     status: int
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
 
 PAGE_KINDS = frozenset(
@@ -251,7 +251,7 @@ class PageRecord:
     target_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in PAGE_KINDS:
