@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -148,12 +149,32 @@ class PvdnSpider(scrapy.Spider):
         self._listing_pages: defaultdict[str, int] = defaultdict(int)
         self._hints: dict[str, FeedHints] = {}
         self._new_requested = 0
-        self._max_new = int(PVDN_SETTINGS["PVDN_MAX_NEW_PER_RUN"])
-        self._max_sitemap_depth = int(PVDN_SETTINGS["PVDN_MAX_SITEMAP_DEPTH"])
+        # Set from the crawler's settings in from_crawler.
+        self._max_new = 0
+        self._max_sitemap_depth = 0
+        self._warc_enabled = False
         self._cleaner: PageCleaner | None = None
-        self._warc_enabled = bool(PVDN_SETTINGS["PVDN_WARC_ENABLED"])
+        self._policy = RevisitPolicy(recent=timedelta(0), share=0.0)
         # Optional subscriber login: from the environment only (see pvdn_crawler.subscriber).
         self._subscriber = Credentials.from_environment()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """The spider, configured from the crawler's settings (see `pvdn_crawler.defaults`)."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider._max_new = settings.getint("PVDN_MAX_NEW_PER_RUN")
+        spider._max_sitemap_depth = settings.getint("PVDN_MAX_SITEMAP_DEPTH")
+        spider._warc_enabled = settings.getbool("PVDN_WARC_ENABLED")
+        if spider.max_pages is None:
+            spider.max_pages = settings.getint("PVDN_MAX_LISTING_PAGES")
+        spider._cleaner = PageCleaner.from_crawler(crawler)
+        spider._policy = RevisitPolicy(
+            recent=timedelta(days=settings.getfloat("PVDN_RECENT_DAYS")),
+            share=settings.getfloat("PVDN_RECHECK_SHARE"),
+            full=spider.full,
+        )
+        return spider
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -168,13 +189,6 @@ class PvdnSpider(scrapy.Spider):
             settings.set("USER_AGENT", f"pvdn-archive/{_VERSION} (+{contact})", priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request | AliasRecord]:
-        settings = self.crawler.settings
-        self._max_new = settings.getint("PVDN_MAX_NEW_PER_RUN")
-        self._max_sitemap_depth = settings.getint("PVDN_MAX_SITEMAP_DEPTH")
-        self._warc_enabled = settings.getbool("PVDN_WARC_ENABLED")
-        if self.max_pages is None:
-            self.max_pages = settings.getint("PVDN_MAX_LISTING_PAGES")
-        self._cleaner = PageCleaner.from_crawler(self.crawler)
         if self._subscriber is not None:
             await self._log_in(self._subscriber)
         archive = self.crawler.get_extension(CrawlArchive)
@@ -186,12 +200,7 @@ class PvdnSpider(scrapy.Spider):
             yield self._listed_request(self.base_url + path, self.parse_feed)
         for path in START_LISTINGS:
             yield scrapy.Request(self.base_url + path, callback=self.parse_page)
-        policy = RevisitPolicy(
-            recent=timedelta(days=settings.getfloat("PVDN_RECENT_DAYS")),
-            share=settings.getfloat("PVDN_RECHECK_SHARE"),
-            full=self.full,
-        )
-        for page in policy.due(self.identity.known, datetime.now(UTC)):
+        for page in self._policy.due(self.identity.known, datetime.now(UTC)):
             for item in self._revisit(page):
                 yield item
 
