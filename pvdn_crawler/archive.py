@@ -109,7 +109,7 @@ class CrawlArchive:
         self._pending: list[tuple[Change, asyncio.Future[str | None]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
-        self._writes_closing: asyncio.Future[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlArchive:
@@ -282,7 +282,7 @@ class CrawlArchive:
             engine = self.crawler.engine
             if engine is not None:
                 closing = asyncio.ensure_future(engine.close_spider_async(reason=STORAGE_FAILED))
-                self._writes_closing = closing
+                self._closing = closing
 
     async def _in_worker(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._worker, fn)
