@@ -30,6 +30,7 @@ from storage.records import (
     NotModifiedRecord,
     PageRecord,
     RejectedChange,
+    TeaserListRecord,
 )
 from storage.repository import ArchiveRepository
 
@@ -43,6 +44,7 @@ _KINDS: dict[type, str] = {
     NotModifiedRecord: "not_modified",
     GoneRecord: "gone",
     PageRecord: "page",
+    TeaserListRecord: "teasers",
 }
 
 
@@ -52,6 +54,8 @@ def change_url(change: Change) -> str:
         return change.canonical_url
     if isinstance(change, AliasRecord):
         return change.alias_url
+    if isinstance(change, TeaserListRecord):
+        return change.page_url
     return change.url
 
 
@@ -75,7 +79,9 @@ class WriteReport:
 
 
 class BatchWriter:
-    """Writes batches for one run (`run_id`, recorded on rejects) through `sessions`.
+    """Writes batches for one run (`run_id`, recorded on rejects and teaser sightings)
+    through `sessions`. `sightings` False: the pages' teasers are not recorded as seen (a
+    re-clean reads pages fetched earlier; see `ArchiveRepository.apply`).
 
     Not thread-safe: one writer thread calls it, as the crawl's archive component does.
     """
@@ -85,10 +91,13 @@ class BatchWriter:
         sessions: sessionmaker[Session],
         run_id: int | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        *,
+        sightings: bool = True,
     ) -> None:
         self.sessions = sessions
         self.run_id = run_id
         self.clock = clock
+        self.sightings = sightings
 
     def write(self, changes: Sequence[Change]) -> WriteReport:
         """Store `changes`; refused ones are set aside. StorageFaultError on a local fault."""
@@ -102,7 +111,10 @@ class BatchWriter:
     ) -> list[str | None]:
         try:
             with self.sessions.begin() as session:
-                return list(ArchiveRepository(session).apply(changes, seen_at))
+                repository = ArchiveRepository(session)
+                return list(
+                    repository.apply(changes, seen_at, run_id=self.run_id, sightings=self.sightings)
+                )
         except Exception as error:
             _raise_if_local(error)
             if len(changes) > 1:
