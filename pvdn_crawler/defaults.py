@@ -16,6 +16,10 @@ PVDN_SETTINGS: dict[str, Any] = {
     # The archive: an SQLAlchemy URL; None means the PVDN_DATABASE_URL environment variable,
     # else sqlite:///pvdn.sqlite3.
     "PVDN_DATABASE_URL": None,
+    # Whether this process may write to the archive (a run in `crawl_runs`, the pages it
+    # stores). `scrapy parse`, `check`, `fetch`, `shell` and `view` set it false: they read
+    # what the archive knows and record nothing.
+    "PVDN_ARCHIVE_WRITE": True,
     # Changes per database transaction, and the longest a change waits for its batch (s).
     "PVDN_COMMIT_EVERY": 50,
     "PVDN_COMMIT_LATENCY": 2.0,

@@ -17,10 +17,17 @@ from scrapy.statscollectors import StatsCollector
 from pvdn_crawler.archive import CrawlArchive
 from pvdn_crawler.extensions import WATCHED_FIELDS
 from pvdn_crawler.items import ArchivedArticle
-from storage import AliasRecord, ArticleRecord, GoneRecord, NotModifiedRecord, PageRecord
+from storage import (
+    AliasRecord,
+    ArticleRecord,
+    GoneRecord,
+    NotModifiedRecord,
+    PageRecord,
+    TeaserListRecord,
+)
 from storage.writer import change_url
 
-_CHANGES = (ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord)
+_CHANGES = (ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord, TeaserListRecord)
 
 
 class ArchivePipeline:

@@ -59,7 +59,8 @@ def reclean(url: str, *, workers: int | None = None, progress: IO[str] | None = 
             repository = ArchiveRepository(session)
             run_id = repository.start_run("reclean", _now())
             total = repository.stats()["articles"]
-        writer = BatchWriter(archive.sessions, run_id)
+        # A re-clean reads pages fetched earlier: their teasers are not seen again now.
+        writer = BatchWriter(archive.sessions, run_id, sightings=False)
         outcomes: Counter[str] = Counter()
         pages = 0
         status = "unfinished"

@@ -29,7 +29,7 @@ from pvdn_crawler.archive import CrawlArchive
 from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
-from pvdn_crawler.items import FeedHints, article_record
+from pvdn_crawler.items import FeedHints, article_record, teaser_list_record
 from pvdn_crawler.revisits import RevisitPolicy
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
@@ -46,6 +46,7 @@ from storage.records import (
     KnownPage,
     NotModifiedRecord,
     PageRecord,
+    TeaserListRecord,
 )
 
 # Where discovery starts, relative to base_url.
@@ -304,6 +305,8 @@ class PvdnSpider(scrapy.Spider):
         kind = self._kind_of(response)
         self._count(f"pages/{kind}")
         if kind == "listing":
+            async for trending in self._front_teasers(response):
+                yield trending
             for item in self._walk_listing(response):
                 yield item
         elif kind == "article":
@@ -346,6 +349,25 @@ class PvdnSpider(scrapy.Spider):
         for url, kind in kinds:
             if kind is PageKind.LISTING and self._may_walk(url):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
+
+    async def _front_teasers(self, response: HtmlResponse) -> AsyncIterator[TeaserListRecord]:
+        """The teaser lists (the site's trending list) of a start listing's first page, which
+        every run fetches: the trending history then has an entry for every run, even one that
+        downloads no article page."""
+        address = request_url(response.url)
+        if address not in {request_url(self.base_url + path) for path in START_LISTINGS}:
+            return
+        assert self._cleaner is not None
+        try:
+            page = await self._cleaner.clean(
+                response.body, response.url, _charset(response), self.cleaning_options
+            )
+        except CleaningTimeoutError:
+            self._count("failed/clean_timeout")
+            return
+        record = teaser_list_record(page, address)
+        if record.teasers:
+            yield record
 
     def _may_walk(self, url: str) -> bool:
         archive = _archive_of(url)
