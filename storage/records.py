@@ -381,7 +381,8 @@ class TrendingStory:
     runs: how many runs saw it on the list (a run sees the list on many pages: it counts once).
     best_position, median_position: 1 is the top of the list; per run the best place it had,
         then the best and the median of those.
-    positions: (time of the run's first sighting, best position in that run), oldest first.
+    positions: (the run's time, best position in that run), oldest first; a run's time is
+        its first sighting of any target, the same for every story it saw.
     """
 
     target_url: str

@@ -31,10 +31,10 @@ _IN_CHUNK = 500
 
 @dataclass
 class _Story:
-    """One target's per-run rows while they are folded."""
+    """One target's per-run rows while they are folded: (run, first, last, best place)."""
 
     target_id: int | None = None
-    runs: list[tuple[datetime, datetime, int]] = field(default_factory=list)  # first, last, best
+    runs: list[tuple[Any, datetime, datetime, int]] = field(default_factory=list)
 
 
 def trending(
@@ -69,9 +69,13 @@ def trending(
     if until is not None:
         statement = statement.where(sighting.seen_at < until)
     stories: defaultdict[str, _Story] = defaultdict(_Story)
-    for target, _run, first, last, best, target_id in session.execute(statement):
+    # Each run's time: its first sighting of any target, so the runs line up across stories.
+    run_times: dict[Any, datetime] = {}
+    for target, run, first, last, best, target_id in session.execute(statement):
+        key = run if run is not None else first
+        run_times[key] = min(first, run_times.get(key, first))
         story = stories[target]
-        story.runs.append((first, last, int(best)))
+        story.runs.append((key, first, last, int(best)))
         story.target_id = story.target_id or target_id
     ranked = sorted(stories.items(), key=lambda item: _rank(item[1]))
     chosen = ranked[:top] if top is not None else ranked
@@ -82,30 +86,35 @@ def trending(
             target,
             story,
             article_titles.get(story.target_id or 0) or titles.get(target) or target,
+            run_times,
         )
         for target, story in chosen
     ]
 
 
 def _rank(story: _Story) -> tuple[Any, ...]:
-    best = min(place for _, _, place in story.runs)
-    last = max(seen for _, seen, _ in story.runs)
+    best = min(place for _, _, _, place in story.runs)
+    last = max(seen for _, _, seen, _ in story.runs)
     return (-len(story.runs), best, -last.timestamp())
 
 
-def _trending_story(target: str, story: _Story, title: str) -> TrendingStory:
-    runs = sorted(story.runs)
-    places = [place + 1 for _, _, place in runs]  # stored 0-based, shown from 1
+def _trending_story(
+    target: str, story: _Story, title: str, run_times: dict[Any, datetime]
+) -> TrendingStory:
+    runs = sorted(story.runs, key=lambda run: run[1])
+    places = [place + 1 for _, _, _, place in runs]  # stored 0-based, shown from 1
     return TrendingStory(
         target_url=target,
         article_id=story.target_id,
         title=title,
-        first_seen=runs[0][0],
-        last_seen=max(last for _, last, _ in runs),
+        first_seen=runs[0][1],
+        last_seen=max(last for _, _, last, _ in runs),
         runs=len(runs),
         best_position=min(places),
         median_position=float(statistics.median(places)),
-        positions=tuple((first, place) for (first, _, _), place in zip(runs, places, strict=True)),
+        positions=tuple(
+            (run_times[key], place) for (key, _, _, _), place in zip(runs, places, strict=True)
+        ),
     )
 
 
