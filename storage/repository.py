@@ -643,7 +643,7 @@ class ArchiveRepository:
             statement = statement.where(
                 *fulltext.article_filters(self._session, categories=categories)
             )
-        for url, revision in self._session.execute(statement).tuples():
+        for url, revision in self._session.execute(statement):
             yield url, _stored_revision(revision)
 
     def raw_pages(self, after_id: int = 0, limit: int | None = None) -> list[RawPage]:

@@ -318,7 +318,7 @@ def test_history_accepts_the_same_forms(
     assert [r["number"] for r in shown["revisions"]] == [1, 2]
 
 
-# ---- browse (Datasette reads SQLite only, so these run on SQLite alone) ---------------------------------------------------
+# ---- browse (Datasette reads SQLite only: these run on SQLite alone) ------------------------
 
 
 def _datasette(crawled: Crawled, path: str) -> Any:

@@ -357,9 +357,8 @@ class PvdnSpider(scrapy.Spider):
         address = request_url(response.url)
         if address not in {request_url(self.base_url + path) for path in START_LISTINGS}:
             return
-        assert self._cleaner is not None
         try:
-            page = await self._cleaner.clean(
+            page = await self._page_cleaner().clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
@@ -368,6 +367,13 @@ class PvdnSpider(scrapy.Spider):
         record = teaser_list_record(page, address)
         if record.teasers:
             yield record
+
+    def _page_cleaner(self) -> PageCleaner:
+        """The cleaner `start()` made, or one made now: `scrapy parse` calls a callback
+        without starting the crawl."""
+        if self._cleaner is None:
+            self._cleaner = PageCleaner.from_crawler(self.crawler)
+        return self._cleaner
 
     def _may_walk(self, url: str) -> bool:
         archive = _archive_of(url)
@@ -379,9 +385,8 @@ class PvdnSpider(scrapy.Spider):
         return True
 
     async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
-        assert self._cleaner is not None
         try:
-            article = await self._cleaner.clean(
+            article = await self._page_cleaner().clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
