@@ -64,6 +64,7 @@ from storage.records import (
     sane_post_id,
 )
 from storage.repository import ArchiveRepository
+from storage.search import outside_models
 from tests.storage_support import (
     MALECON,
     MEXICO,
@@ -126,9 +127,12 @@ def test_second_upgrade_is_a_no_op(engine: Engine) -> None:
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
-    """The migrations are written by hand; this is what keeps them equal to models.py."""
+    """The migrations are written by hand; this is what keeps them equal to models.py.
+    The full-text index is left out on purpose: the models cannot declare it for both
+    backends (see storage.search), and tests/test_archive_search.py checks it instead."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": outside_models}
+        context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, Base.metadata) == []
 
 

@@ -32,7 +32,7 @@ from pvdn_crawler.captures import capture_of
 from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
-from pvdn_crawler.items import FeedHints, article_record
+from pvdn_crawler.items import FeedHints, article_record, teaser_list_record
 from pvdn_crawler.revisits import RevisitPolicy
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
@@ -49,6 +49,7 @@ from storage.records import (
     KnownPage,
     NotModifiedRecord,
     PageRecord,
+    TeaserListRecord,
 )
 from storage.warc import Capture
 
@@ -323,6 +324,8 @@ class PvdnSpider(scrapy.Spider):
         kind = self._kind_of(response)
         self._count(f"pages/{kind}")
         if kind == "listing":
+            async for trending in self._front_teasers(response):
+                yield trending
             for item in self._walk_listing(response):
                 yield item
         elif kind == "article":
@@ -368,6 +371,31 @@ class PvdnSpider(scrapy.Spider):
             if kind is PageKind.LISTING and self._may_walk(url):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
 
+    async def _front_teasers(self, response: HtmlResponse) -> AsyncIterator[TeaserListRecord]:
+        """The teaser lists (the site's trending list) of a start listing's first page, which
+        every run fetches: the trending history then has an entry for every run, even one that
+        downloads no article page."""
+        address = request_url(response.url)
+        if address not in {request_url(self.base_url + path) for path in START_LISTINGS}:
+            return
+        try:
+            page = await self._page_cleaner().clean(
+                response.body, response.url, _charset(response), self.cleaning_options
+            )
+        except CleaningTimeoutError:
+            self._count("failed/clean_timeout")
+            return
+        record = teaser_list_record(page, address)
+        if record.teasers:
+            yield record
+
+    def _page_cleaner(self) -> PageCleaner:
+        """The cleaner `start()` made, or one made now: `scrapy parse` calls a callback
+        without starting the crawl."""
+        if self._cleaner is None:
+            self._cleaner = PageCleaner.from_crawler(self.crawler)
+        return self._cleaner
+
     def _may_walk(self, url: str) -> bool:
         archive = _archive_of(url)
         if archive in self._exhausted and "/page/" in url:
@@ -378,9 +406,8 @@ class PvdnSpider(scrapy.Spider):
         return True
 
     async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
-        assert self._cleaner is not None
         try:
-            article = await self._cleaner.clean(
+            article = await self._page_cleaner().clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
