@@ -379,7 +379,7 @@ class PvdnSpider(scrapy.Spider):
         if address not in {request_url(self.base_url + path) for path in START_LISTINGS}:
             return
         try:
-            page = await self._page_cleaner().clean(
+            page = await self._cleaner_of().clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
@@ -389,9 +389,8 @@ class PvdnSpider(scrapy.Spider):
         if record.teasers:
             yield record
 
-    def _page_cleaner(self) -> PageCleaner:
-        """The cleaner `start()` made, or one made now: `scrapy parse` calls a callback
-        without starting the crawl."""
+    def _cleaner_of(self) -> PageCleaner:
+        """The cleaner `from_crawler` made (a spider built otherwise gets one now)."""
         if self._cleaner is None:
             self._cleaner = PageCleaner.from_crawler(self.crawler)
         return self._cleaner
@@ -407,7 +406,7 @@ class PvdnSpider(scrapy.Spider):
 
     async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
         try:
-            article = await self._page_cleaner().clean(
+            article = await self._cleaner_of().clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
