@@ -12,7 +12,10 @@ spider reads `known` and `trusted` from it, the archive pipeline hands it change
 spider closes, it asks `RunHealth` for the verdict and records the run with it.
 
 Settings: `PVDN_DATABASE_URL` (else the environment variable of that name, else
-`sqlite:///pvdn.sqlite3`), `PVDN_COMMIT_EVERY`, `PVDN_COMMIT_LATENCY`, `PVDN_INCREMENTAL`.
+`sqlite:///pvdn.sqlite3`), `PVDN_COMMIT_EVERY`, `PVDN_COMMIT_LATENCY`, `PVDN_INCREMENTAL`,
+`PVDN_ARCHIVE_WRITE` (false for the commands that only look: `scrapy parse`, `check`, ...;
+the archive is then read for what it knows, if it exists, and nothing is written to it, not
+even a run).
 """
 
 from __future__ import annotations
@@ -34,9 +37,11 @@ from scrapy.settings import BaseSettings
 from scrapy.statscollectors import StatsCollector
 
 from pvdn_crawler.extensions import RunHealth, Verdict
+from pvdn_crawler.feeds import feeds_closed
 from storage import (
     ArchiveBusyError,
     ArchiveError,
+    ArchiveMissingError,
     ArchiveRepository,
     BatchWriter,
     Change,
@@ -89,6 +94,7 @@ class CrawlArchive:
         commit_latency: float,
         incremental: bool,
         warc: WarcSettings | None = None,
+        write: bool = True,
     ) -> None:
         assert crawler.stats is not None
         self.crawler = crawler
@@ -98,6 +104,7 @@ class CrawlArchive:
         self.commit_latency = max(0.0, commit_latency)
         self.incremental = incremental
         self.warc = warc or WarcSettings(enabled=False)
+        self.write = write
         self.known: Mapping[str, KnownPage] = {}
         self.trusted = False
         self.run_id: int | None = None
@@ -109,7 +116,7 @@ class CrawlArchive:
         self._pending: list[tuple[Change, asyncio.Future[str | None]]] = []
         self._timer: asyncio.TimerHandle | None = None
         self._writes: set[asyncio.Task[None]] = set()
-        self._writes_closing: asyncio.Future[None] | None = None
+        self._closing: asyncio.Future[None] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlArchive:
@@ -121,6 +128,7 @@ class CrawlArchive:
             commit_latency=settings.getfloat("PVDN_COMMIT_LATENCY"),
             incremental=settings.getbool("PVDN_INCREMENTAL"),
             warc=WarcSettings.from_settings(settings),
+            write=settings.getbool("PVDN_ARCHIVE_WRITE"),
         )
         crawler.signals.connect(component.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(component.spider_closed, signal=signals.spider_closed)
@@ -131,6 +139,9 @@ class CrawlArchive:
     async def spider_opened(self) -> None:
         """Open the archive (writer lock, migrations) and the run; a failure closes the
         spider before any request, with a one-line reason."""
+        if not self.write:
+            self.known = await self._in_worker(self._read_known)
+            return
         try:
             self.known, self.trusted = await self._in_worker(self._open)
         except ArchiveError as exc:
@@ -189,10 +200,27 @@ class CrawlArchive:
             )
         return self._resources.enter_context(writer)
 
+    def _read_known(self) -> Mapping[str, KnownPage]:
+        """What the archive knows, for a command that only looks (nothing when there is no
+        archive, or it cannot be read: a look at one page does not need it)."""
+        try:
+            with (
+                open_archive(self.url, write=False) as archive,
+                archive.sessions() as session,
+            ):
+                return ArchiveRepository(session).known_pages() if self.incremental else {}
+        except ArchiveMissingError:
+            return {}
+        except ArchiveError as exc:
+            logger.warning("not using the archive: %s", exc)
+            return {}
+
     async def spider_closed(self, reason: str) -> None:
-        """Write what is pending, ask RunHealth for the verdict, record the run, close."""
+        """Write what is pending, wait for the feed exports, ask RunHealth for the verdict,
+        record the run, close."""
         try:
             await self.flush()
+            await feeds_closed(self.crawler)
             health = self.crawler.get_extension(RunHealth)
             verdict = health.conclude(reason) if health is not None else Verdict(reason)
             summary = health.summary if health is not None else None
@@ -220,6 +248,8 @@ class CrawlArchive:
         "alias", ..., "rejected", or None for a change about an unknown article)."""
         if self.fault is not None:
             raise self.fault
+        if not self.write:
+            return None  # a command that only looks: nothing is stored
         future: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
         self._pending.append((change, future))
         if len(self._pending) >= self.commit_every:
@@ -282,7 +312,7 @@ class CrawlArchive:
             engine = self.crawler.engine
             if engine is not None:
                 closing = asyncio.ensure_future(engine.close_spider_async(reason=STORAGE_FAILED))
-                self._writes_closing = closing
+                self._closing = closing
 
     async def _in_worker(self, fn: Callable[[], T]) -> T:
         return await asyncio.get_running_loop().run_in_executor(self._worker, fn)

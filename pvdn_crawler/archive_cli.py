@@ -1,56 +1,65 @@
-"""`pvdn-archive`: look into the archive, export it, re-clean it, or run the offline demo.
+"""`pvdn-archive`: look into the archive, search it, export it, re-clean it, or run the demo.
 
-    pvdn-archive [--database PATH|URL] stats | export [-o FILE | --warc OUT.warc.gz [--since DATE]]
-                 | show [--html] URL | reclean [--all-revisions] | demo
+    pvdn-archive [--database PATH|URL] [--warc-dir DIR] COMMAND ...
+        stats | search QUERY | trending | show REF [--html] | history REF
+        | export [--warc OUT.warc.gz] | browse | reclean [--all-revisions] | demo
 
 The database is `--database` (before or after the command: an SQLite file path or an
 SQLAlchemy URL), else `PVDN_DATABASE_URL`, else `sqlite:///pvdn.sqlite3`. Reading commands
-never create an archive; every problem with one is a one-line message and a non-zero status.
+never create an archive; every problem with one is a one-line message and a non-zero status
+(2; 1 for a search or look-up that found nothing). Output cut short by its reader (`| head`)
+ends quietly with status 0.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
-from dataclasses import asdict, is_dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
 
-from pvdn_crawler import warc_export
+from pvdn_crawler import exports, history, warc_export
+from pvdn_crawler.browse import BrowseError, run_datasette
+from pvdn_crawler.lookup import references
 from pvdn_crawler.mirror import start_mirror
 from pvdn_crawler.reclean import reclean
-from storage import ArchiveError, ArchiveRepository, StorageError, database_url, open_archive
+from pvdn_crawler.trending_plot import FORMATS, PlotUnavailableError, plot_trending
+from storage import (
+    ArchiveError,
+    ArchiveRepository,
+    StorageError,
+    StoredArticle,
+    database_url,
+    open_archive,
+)
 from storage.locking import sqlite_file
+from storage.search import matching_categories
 
 PROG = "pvdn-archive"
 DEMO_DATABASE = "pvdn-demo.sqlite3"
+# The demo serves the fixture site on this port every time: the mirror's origin is part of
+# every canonical URL it stores, so a port that changed between two demos would store every
+# article twice.
+DEMO_PORT = 8642
+BROWSE_PORT = 8001
 
 
 class CommandError(Exception):
     """A problem the user can fix, said in one line."""
 
 
-def _json_default(value: Any) -> Any:
-    if isinstance(value, datetime | date):
-        return value.isoformat()
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, bytes):
-        return None
-    raise TypeError(f"cannot serialise {type(value).__name__}")
-
-
 def _dump(value: Any, out: IO[str], *, indent: int | None = None) -> None:
-    out.write(json.dumps(value, default=_json_default, ensure_ascii=False, indent=indent))
+    out.write(json.dumps(value, default=exports.json_default, ensure_ascii=False, indent=indent))
     out.write("\n")
 
 
@@ -66,38 +75,181 @@ def archive_url(value: str | None) -> str:
     return f"sqlite:///{Path(value).expanduser().resolve()}"
 
 
+def moment(text: str, *, end: bool = False) -> datetime:
+    """A `--since` / `--until` value as an aware instant: `YYYY-MM-DD` (a whole day in UTC:
+    its start, or with `end` the start of the next day, so an until date is included) or an
+    ISO 8601 date and time (UTC unless it names an offset)."""
+    value = text.strip()
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1 if end else 0), time(), tzinfo=UTC)
+        stamp = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise CommandError(f"not a date: {text!r} (use YYYY-MM-DD or YYYY-MM-DDTHH:MM)") from None
+    return stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)
+
+
+def _positive(text: str) -> int:
+    if not text.strip().isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number of at least 1, got {text!r}")
+    return int(text)
+
+
+def _period(args: argparse.Namespace) -> str:
+    """The --since / --until of a command as a person typed them, for titles."""
+    since, until = getattr(args, "since_text", None), getattr(args, "until_text", None)
+    if since and until:
+        return f"{since} to {until}"
+    return f"since {since}" if since else (f"until {until}" if until else "")
+
+
+# ---- commands -----------------------------------------------------------------------------
+
+
 def cmd_stats(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     with open_archive(url, write=False) as archive, archive.sessions() as session:
         _dump(ArchiveRepository(session).stats(), out, indent=2)
     return 0
 
 
-def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
-    """JSON Lines: one article per line, with its aliases and teaser links."""
-    if args.warc is not None:
-        if args.output is not None:
-            raise CommandError("export: give -o (JSON Lines) or --warc (captures), not both")
-        return warc_export.run_export(url, args, out)
-    with (
-        open_archive(url, write=False) as archive,
-        _output(args.output, url, out) as target,
-        archive.sessions() as session,
-    ):
-        for article in ArchiveRepository(session).iter_articles():
-            _dump(article, target)
+def cmd_search(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    """The articles matching a query, best first, with the passage that matched."""
+    with open_archive(url, write=False) as archive, archive.sessions() as session:
+        repository = ArchiveRepository(session)
+        categories = _categories(repository, args.category)
+        hits = repository.search(
+            args.query,
+            limit=args.limit,
+            since=args.since,
+            until=args.until,
+            categories=categories,
+        )
+    if args.json:
+        _dump(hits, out, indent=2)
+    else:
+        for rank, hit in enumerate(hits, 1):
+            day = hit.published.date().isoformat() if hit.published else "undated"
+            out.write(f"{rank}. {hit.title or '(no title)'} ({day})\n   {hit.canonical_url}\n")
+            out.write(f"   {hit.snippet}\n\n")
+    if not hits:
+        print(f"{PROG}: no article matches {args.query!r}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    """The stories the site's trending list showed, over the runs that saw them."""
+    with open_archive(url, write=False) as archive, archive.sessions() as session:
+        stories = ArchiveRepository(session).trending(
+            kind=args.kind, since=args.since, until=args.until, top=args.top
+        )
+    if args.plot is not None:
+        try:
+            plot_trending(stories, args.plot, period=_period(args))
+        except (PlotUnavailableError, ValueError, OSError) as exc:
+            raise CommandError(str(exc)) from None
+        print(f"{PROG}: wrote {args.plot}", file=sys.stderr)
+    if args.json:
+        _dump(stories, out, indent=2)
+    elif args.plot is None:
+        out.write(f"{'runs':>4} {'best':>4} {'median':>6}  {'first seen (UTC)':<16}  "
+                  f"{'last seen (UTC)':<16}  story\n")  # fmt: skip
+        for story in stories:
+            out.write(
+                f"{story.runs:>4} {story.best_position:>4} {story.median_position:>6.1f}  "
+                f"{story.first_seen:%Y-%m-%d %H:%M}  {story.last_seen:%Y-%m-%d %H:%M}  "
+                f"{story.title}\n{'':>52}{story.target_url}\n"
+            )
+    if not stories:
+        print(f"{PROG}: no {args.kind} list was seen in this period", file=sys.stderr)
     return 0
 
 
 def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     if args.html:
-        return warc_export.run_show_html(url, args, out)
+        return warc_export.run_show_html(url, args.ref, out, args.warc_dir, _locate)
     with open_archive(url, write=False) as archive, archive.sessions() as session:
-        article = ArchiveRepository(session).find_article(args.url)
+        article = _locate(ArchiveRepository(session), args.ref)
     if article is None:
-        print(f"{PROG}: no article at {args.url}", file=sys.stderr)
+        print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
         return 1
     _dump(article, out, indent=2)
     return 0
+
+
+def cmd_history(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    """An article's revisions with their capture times; with --diff, what changed."""
+    with open_archive(url, write=False) as archive, archive.sessions() as session:
+        repository = ArchiveRepository(session)
+        article = _locate(repository, args.ref)
+        revisions = repository.revisions(article.canonical_url) if article else []
+    if article is None:
+        print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
+        return 1
+    if args.json:
+        _dump({"canonical_url": article.canonical_url, "revisions": revisions}, out, indent=2)
+        return 0
+    out.write(f"{article.canonical_url}\n")
+    for revision in revisions:
+        out.write(history.revision_line(revision) + "\n")
+    if args.diff:
+        if len(revisions) < 2:
+            out.write("(one revision: nothing to compare)\n")
+        for line in history.story_diff(article.canonical_url, revisions):
+            out.write(line + "\n")
+    return 0
+
+
+def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    """Articles (or every revision) as JSON Lines or CSV; with --warc, their captures."""
+    if args.warc is not None:
+        given = {"-o": args.output, "--until": args.until, "--category": args.category,
+                 "--format": args.format, "--revisions": args.revisions}  # fmt: skip
+        if others := [name for name, value in given.items() if value]:
+            raise CommandError(f"export --warc takes --since only, not {', '.join(others)}")
+        return warc_export.run_export(url, args.warc, out, since=args.since, warc_dir=args.warc_dir)
+    form = args.format or ("csv" if args.output and args.output.suffix == ".csv" else "jsonl")
+    with open_archive(url, write=False) as archive, archive.sessions() as session:
+        repository = ArchiveRepository(session)
+        categories = _categories(repository, args.category)
+        with _output(args.output, url, out) as target:
+            if args.revisions:
+                revisions = repository.iter_revisions(
+                    since=args.since, until=args.until, categories=categories
+                )
+                if form == "csv":
+                    rows = (exports.revision_row(u, r) for u, r in revisions)
+                    exports.write_csv(rows, exports.REVISION_COLUMNS, target)
+                else:
+                    objects = (exports.revision_object(u, r) for u, r in revisions)
+                    exports.write_json_lines(objects, target)
+            else:
+                articles = repository.iter_articles(
+                    since=args.since, until=args.until, categories=categories
+                )
+                if form == "csv":
+                    rows = (exports.article_row(a) for a in articles)
+                    exports.write_csv(rows, exports.ARTICLE_COLUMNS, target)
+                else:
+                    exports.write_json_lines(articles, target)
+    return 0
+
+
+def cmd_browse(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+    """Datasette on the archive (SQLite only)."""
+    database = sqlite_file(make_url(url))
+    if database is None:
+        raise CommandError("browse needs an SQLite archive: Datasette reads SQLite files only")
+    # Opened once as a reader: a missing archive is an error, an older schema is upgraded
+    # (Datasette needs the search index and the sightings).
+    with open_archive(url, write=False):
+        pass
+    out.flush()
+    try:
+        return run_datasette(database, port=args.port, get=args.get)
+    except BrowseError as exc:
+        raise CommandError(str(exc)) from None
 
 
 def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
@@ -116,10 +268,20 @@ def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     return 10 if done.outcomes.get("rejected") else 0
 
 
-def cmd_demo(url: str | None, out: IO[str]) -> int:
-    """Serve the fixture site on 127.0.0.1, crawl it with `scrapy crawl pvdn`, print stats."""
+def cmd_demo(url: str | None, port: int, out: IO[str]) -> int:
+    """Serve the fixture site on 127.0.0.1:`port`, crawl it with `scrapy crawl pvdn`, print
+    stats. The port is fixed so that a second demo finds the same URLs as the first."""
     target = url or archive_url(DEMO_DATABASE)
-    with start_mirror() as mirror:
+    try:
+        mirror = start_mirror(port=port)
+    except OSError as exc:
+        if exc.errno == errno.EADDRINUSE:
+            raise CommandError(
+                f"port {port} on 127.0.0.1 is taken (another demo running?): stop it, or"
+                f" pass --port N (the archive's URLs then name that port)"
+            ) from None
+        raise CommandError(f"cannot serve the fixture site on port {port}: {exc}") from None
+    with mirror:
         command = [
             sys.executable, "-m", "scrapy", "crawl", "pvdn",
             "-a", f"base_url={mirror.origin}",
@@ -134,6 +296,26 @@ def cmd_demo(url: str | None, out: IO[str]) -> int:
     if result.returncode != 0:
         return result.returncode
     return cmd_stats(target, argparse.Namespace(), out)
+
+
+# ---- helpers ------------------------------------------------------------------------------
+
+
+def _locate(repository: ArchiveRepository, reference: str) -> StoredArticle | None:
+    """The article a reference names (see `pvdn_crawler.lookup`): the forms on the
+    production and the given host first, the archive's other origins only if needed."""
+    urls, post_id = references(reference, [])
+    found = repository.locate(urls, post_id)
+    if found is None:
+        urls, _ = references(reference, repository.origins())
+        found = repository.locate(urls)
+    return found
+
+
+def _categories(repository: ArchiveRepository, wanted: str | None) -> tuple[str, ...]:
+    if not wanted:
+        return ()
+    return matching_categories(wanted, repository.category_names())
 
 
 @contextlib.contextmanager
@@ -152,7 +334,7 @@ def _output(path: Path | None, url: str, out: IO[str]) -> Iterator[IO[str]]:
         raise CommandError(f"-o {path}: is a folder")
     partial = target.with_name(f".{target.name}.partial")
     try:
-        with partial.open("w", encoding="utf-8") as file:
+        with partial.open("w", encoding="utf-8", newline="") as file:
             yield file
         partial.replace(target)
     except BaseException:
@@ -179,11 +361,42 @@ def _exists(url: str) -> bool:
 
 _EXAMPLES = {
     "stats": "pvdn-archive stats --database pvdn.sqlite3",
-    "export": "pvdn-archive export -o articles.jsonl",
-    "show": "pvdn-archive show https://www.vallartadaily.com/some-story/",
+    "search": "pvdn-archive search '\"whale season\" banderas -cruise' --since 2025-01-01"
+    " --category puerto-vallarta-news --limit 5",
+    "trending": "pvdn-archive trending --since 2025-06-01 --top 10 --plot trending.png",
+    "show": "pvdn-archive show /?p=88412   (or a URL, an alias, a path, a post id)",
+    "history": "pvdn-archive history https://www.vallartadaily.com/some-story/ --diff",
+    "export": "pvdn-archive export --format csv --since 2025-06-01 --category mexico-news"
+    " -o articles.csv",
+    "browse": "pvdn-archive browse --port 8001   (needs: pip install -e '.[browse]')",
     "reclean": "pvdn-archive reclean --workers 2",
     "demo": "pvdn-archive demo",
 }
+
+
+def _dated(parser: argparse.ArgumentParser, what: str) -> None:
+    """--since / --until, kept as typed (read by `_read_dates`)."""
+    parser.add_argument(
+        "--since",
+        dest="since_text",
+        metavar="DATE",
+        help=f"only {what} from this date (YYYY-MM-DD, UTC) or time on",
+    )
+    parser.add_argument(
+        "--until",
+        dest="until_text",
+        metavar="DATE",
+        help=f"only {what} up to this date (included) or time",
+    )
+
+
+def _read_dates(args: argparse.Namespace) -> None:
+    """`since` and `until` as instants, from what was typed."""
+    since, until = getattr(args, "since_text", None), getattr(args, "until_text", None)
+    args.since = moment(since) if since else None
+    args.until = moment(until, end=True) if until else None
+    if args.since and args.until and args.since >= args.until:
+        raise CommandError(f"--since {since} is not before --until {until}")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -202,7 +415,10 @@ def _parser() -> argparse.ArgumentParser:
         " a PostgreSQL archive needs one)",
     )
     parser = argparse.ArgumentParser(
-        prog=PROG, description=__doc__.split("\n")[0], parents=[common]
+        prog=PROG,
+        description=__doc__.split("\n")[0],
+        parents=[common],
+        epilog="example: pvdn-archive search whales   ('pvdn-archive COMMAND --help' for more)",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -216,24 +432,76 @@ def _parser() -> argparse.ArgumentParser:
         )
 
     command("stats", "counts of articles, aliases, teaser links and runs")
-    export = command("export", "JSON Lines, one article per line")
+    search = command(
+        "search",
+        'full-text search of title, lede and body: all the words, "a phrase", a OR b, -word;'
+        " best match first, with the passage that matched",
+    )
+    search.add_argument("query")
+    _dated(search, "articles published")
+    search.add_argument("--category", help="only articles of this category (name or slug)")
+    search.add_argument("--limit", type=_positive, default=20, help="at most this many (20)")
+    search.add_argument("--json", action="store_true", help="the hits as a JSON array")
+    trending = command(
+        "trending",
+        "the stories the site's trending list showed: first and last seen, runs on the list,"
+        " best and median place (1 = top)",
+    )
+    _dated(trending, "sightings")
+    trending.add_argument("--top", type=_positive, default=10, help="this many stories (10)")
+    trending.add_argument(
+        "--kind", default="trending", help="the list: trending (default) or related"
+    )
+    trending.add_argument("--json", action="store_true", help="the stories as a JSON array")
+    trending.add_argument(
+        "--plot",
+        type=Path,
+        metavar="FILE",
+        help=f"draw the stories' places over time into FILE ({' or '.join(FORMATS)}; needs"
+        " pip install -e '.[plot]')",
+    )
+    show = command(
+        "show",
+        "one article, by canonical URL, any alias, a ?p=ID URL, a post id, or its path (with or"
+        " without the trailing slash) on the production or the crawled host",
+    )
+    show.add_argument("ref", metavar="REF")
+    show.add_argument(
+        "--html", action="store_true", help="print the page it was cleaned from, as fetched"
+    )
+    revisions = command("history", "an article's revisions and when each was captured")
+    revisions.add_argument("ref", metavar="REF", help="as for show")
+    revisions.add_argument(
+        "--diff", action="store_true", help="a unified diff of the story between revisions"
+    )
+    revisions.add_argument("--json", action="store_true", help="the revisions as JSON")
+    export = command(
+        "export",
+        "the articles (or every revision) as JSON Lines or CSV; never the raw HTML",
+    )
+    export.add_argument(
+        "--format", choices=("jsonl", "csv"), help="jsonl (default) or csv (default for -o *.csv)"
+    )
+    _dated(export, "articles published (with --revisions: revisions captured)")
+    export.add_argument("--category", help="only articles of this category (name or slug)")
+    export.add_argument(
+        "--revisions", action="store_true", help="every revision of the story, oldest first"
+    )
     export.add_argument("-o", "--output", type=Path, help="write here instead of stdout")
     export.add_argument(
         "--warc",
         type=Path,
         metavar="OUT.warc.gz",
-        help="write the captures of every stored version into this one WARC file instead",
+        help="instead: the captures (pages as fetched, with their requests) of every stored"
+        " version, captured since --since, in this one WARC file",
     )
-    export.add_argument(
-        "--since",
-        type=warc_export.since_argument,
-        metavar="DATE",
-        help="with --warc: only versions captured on or after DATE (YYYY-MM-DD, UTC)",
+    browse = command(
+        "browse",
+        "open the archive in Datasette: search, facets on category and date, canned queries",
     )
-    show = command("show", "one article by canonical URL or alias")
-    show.add_argument("url")
-    show.add_argument(
-        "--html", action="store_true", help="print the page it was cleaned from, as fetched"
+    browse.add_argument("--port", type=_positive, default=BROWSE_PORT, help="(8001)")
+    browse.add_argument(
+        "--get", metavar="PATH", help="answer one request (e.g. /pvdn/articles.json) and exit"
     )
     again = command("reclean", "re-run cleaning over the stored raw HTML")
     again.add_argument(
@@ -244,14 +512,21 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="re-clean every revision whose capture is kept, in place, not only the latest",
     )
-    command("demo", "crawl the fixture site offline into pvdn-demo.sqlite3")
+    demo = command("demo", "crawl the fixture site offline into pvdn-demo.sqlite3")
+    demo.add_argument(
+        "--port", type=_positive, default=DEMO_PORT, help=f"serve it on this port ({DEMO_PORT})"
+    )
     return parser
 
 
 _COMMANDS: dict[str, Callable[[str, argparse.Namespace, IO[str]], int]] = {
     "stats": cmd_stats,
-    "export": cmd_export,
+    "search": cmd_search,
+    "trending": cmd_trending,
     "show": cmd_show,
+    "history": cmd_history,
+    "export": cmd_export,
+    "browse": cmd_browse,
     "reclean": cmd_reclean,
 }
 
@@ -263,9 +538,10 @@ def main(argv: list[str] | None = None) -> int:
             Path(os.environ["PVDN_WARC_DIR"]) if os.environ.get("PVDN_WARC_DIR") else None
         )
     try:
+        _read_dates(args)
         given = getattr(args, "database", None)
         if args.command == "demo":
-            return cmd_demo(archive_url(given) if given else None, sys.stdout)
+            return cmd_demo(archive_url(given) if given else None, args.port, sys.stdout)
         return _COMMANDS[args.command](archive_url(given), args, sys.stdout)
     except (CommandError, ArchiveError, StorageError) as exc:
         print(f"{PROG}: {exc}", file=sys.stderr)

@@ -22,6 +22,10 @@ PVDN_SETTINGS: dict[str, Any] = {
     "PVDN_WARC_ENABLED": True,
     "PVDN_WARC_DIR": None,
     "PVDN_WARC_MAX_FILE_BYTES": 1_000_000_000,
+    # Whether this process may write to the archive (a run in `crawl_runs`, the pages it
+    # stores). `scrapy parse`, `check`, `fetch`, `shell` and `view` set it false: they read
+    # what the archive knows and record nothing.
+    "PVDN_ARCHIVE_WRITE": True,
     # Changes per database transaction, and the longest a change waits for its batch (s).
     "PVDN_COMMIT_EVERY": 50,
     "PVDN_COMMIT_LATENCY": 2.0,

@@ -8,7 +8,8 @@ into a verdict and an exit status that the project's `crawl` command returns:
     4 layout drift · 5 too many errors · 6 blocked by robots.txt (it disallowed every request
     the crawl made) · 7 robots.txt unreachable (no answer in time, or 5xx after retries:
     disallow-all) · 8 blocked by the site (401/403/429/451 answers) · 9 storage failure (disk,
-    database) · 10 archive unusable · 11 records refused by the database
+    database) · 10 archive unusable · 11 records refused by the database · 12 a feed export
+    (`-o` / `-O` / FEEDS) could not be written
 
 The archive component asks for the verdict (`conclude`) when the spider closes and records
 the run with it; nothing is passed through the stats.
@@ -42,6 +43,7 @@ EXIT_STATUS = {
     "storage failure": 9,
     "archive unusable": 10,
     "records refused": 11,
+    "export failed": 12,
 }
 # Causes of an unreachable robots.txt that mean no connection to the site at all.
 _NO_CONNECTION = frozenset({"connection", "dns"})
@@ -78,6 +80,7 @@ class Figures:
     answered: int = 0  # final answers to requests other than robots.txt
     robots_forbidden: int = 0  # requests robots.txt did not allow
     robots_unreachable: str = ""  # why a robots.txt could not be read, if one could not
+    export_failed: int = 0  # feed export errors (opening, writing or storing a feed)
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any], duration: float) -> Figures:
@@ -106,6 +109,8 @@ class Figures:
             ),
             answered=n("pvdn/answered"),
             robots_forbidden=n("pvdn/robots/forbidden"),
+            export_failed=n("pvdn/export/failed")
+            + sum(int(v) for k, v in stats.items() if k.startswith("feedexport/failed_count/")),
             robots_unreachable=",".join(
                 sorted(
                     k.rsplit("/", 1)[1] for k in stats if k.startswith("pvdn/robots/unreachable/")
@@ -171,6 +176,8 @@ def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = N
         return Verdict("unfinished")
     if figures.rejected:
         return Verdict("records refused", f"{figures.rejected} kept in the rejects table")
+    if figures.export_failed:
+        return Verdict("export failed", f"{figures.export_failed} feed export error(s)")
     if figures.refused >= _MIN_REFUSALS and figures.refused * 10 >= figures.responses:
         return Verdict("blocked by the site", f"{figures.refused} answers 401/403/429/451")
     parsed = figures.articles_parsed

@@ -17,17 +17,19 @@ from datetime import datetime
 from typing import Any
 
 from cleaning import CleanArticle
+from pvdn_crawler.urls import request_url
 from storage.records import (
     STORY_FIELDS,
     ArticleRecord,
     Story,
     Teaser,
+    TeaserListRecord,
     sane_datetime,
     sane_post_id,
 )
 from storage.warc import Capture, WarcLocation
 
-__all__ = ["ArchivedArticle", "FeedHints", "article_record"]
+__all__ = ["ArchivedArticle", "FeedHints", "article_record", "teaser_list_record"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,8 +100,18 @@ def article_record(
     return record, dropped
 
 
+def teaser_list_record(article: CleanArticle, page_url: str) -> TeaserListRecord:
+    """The teaser lists of a cleaned page that is not an article (a listing)."""
+    return TeaserListRecord(page_url, _teasers(article))
+
+
 def _teasers(article: CleanArticle) -> tuple[Teaser, ...]:
-    """The page's teasers with an address, numbered from 0 within each list kind."""
+    """The page's teasers with an address, numbered from 0 within each list kind.
+
+    Each target is kept as the one address of what it links to (`request_url`: `?amp=1`,
+    tracking parameters and the fragment dropped, a post's trailing slash added), so the
+    same story linked two ways is one target in the teaser history.
+    """
     positions: dict[str, int] = {}
     teasers = []
     for teaser in article.teasers:
@@ -109,7 +121,12 @@ def _teasers(article: CleanArticle) -> tuple[Teaser, ...]:
         positions[teaser.kind] = position + 1
         teasers.append(
             Teaser(
-                teaser.kind, position, teaser.url, teaser.title, teaser.summary, teaser.image_alt
+                teaser.kind,
+                position,
+                request_url(teaser.url),
+                teaser.title,
+                teaser.summary,
+                teaser.image_alt,
             )
         )
     return tuple(teasers)

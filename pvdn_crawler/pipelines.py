@@ -24,10 +24,11 @@ from storage import (
     NotModifiedRecord,
     PageRecord,
     StorageFaultError,
+    TeaserListRecord,
 )
 from storage.writer import change_url
 
-_CHANGES = (ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord)
+_CHANGES = (ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord, TeaserListRecord)
 
 
 class ArchivePipeline:

@@ -84,7 +84,8 @@ def reclean(
             repository = ArchiveRepository(session)
             run_id = repository.start_run("reclean", _now())
             total = repository.stats()["revisions" if all_revisions else "articles"]
-        writer = BatchWriter(archive.sessions, run_id)
+        # A re-clean reads pages fetched earlier: their teasers are not seen again now.
+        writer = BatchWriter(archive.sessions, run_id, sightings=False)
         outcomes: Counter[str] = Counter()
         pages = 0
         status = "unfinished"

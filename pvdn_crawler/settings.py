@@ -20,8 +20,11 @@ FEED_EXPORT_ENCODING = "utf-8"
 
 TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The archive (opened when the spider opens) and the run's judge; the pipeline stores through
-# the archive.
+# the archive. Feed exports (`-O articles.jsonl`) write the stored articles only, and a feed
+# that cannot be written makes the run's verdict "export failed" (pvdn_crawler/feeds.py).
 EXTENSIONS = {
+    "scrapy.extensions.feedexport.FeedExporter": None,
+    "pvdn_crawler.feeds.ArchiveFeedExporter": 0,
     "pvdn_crawler.extensions.RunHealth": 500,
     "pvdn_crawler.archive.CrawlArchive": 510,
 }

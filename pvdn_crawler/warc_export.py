@@ -16,75 +16,50 @@ for one of the archive's own files.
 
 from __future__ import annotations
 
-import argparse
 import contextlib
 import json
 import sys
-from datetime import UTC, date, datetime, time
+from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import make_url
 
-from storage import ArchiveError, ArchiveRepository, open_archive
+from storage import ArchiveError, ArchiveRepository, StoredArticle, open_archive
 from storage.archive import Archive
 from storage.locking import sqlite_file
 from storage.warc import ExportSummary, WarcReadError, export_captures, read_capture
 
-__all__ = [
-    "ArticleNotFoundError",
-    "article_html",
-    "export_warc",
-    "run_export",
-    "run_show_html",
-    "since_argument",
-    "since_date",
-]
+__all__ = ["ArticleNotFoundError", "article_html", "export_warc", "run_export", "run_show_html"]
 
 PROG = "pvdn-archive"
+# How the command line finds the article a reference names.
+Locate = Callable[[ArchiveRepository, str], StoredArticle | None]
 
 
 class ArticleNotFoundError(LookupError):
     """No article at the address, or none of its pages kept; said in one line."""
 
 
-def since_date(value: str) -> datetime:
-    """`--since`: an ISO 8601 date (midnight UTC) or date and time (UTC unless it says its
-    offset). A ValueError says what was expected."""
-    text = value.strip()
-    try:
-        if len(text) == 10:
-            return datetime.combine(date.fromisoformat(text), time(), UTC)
-        moment = datetime.fromisoformat(text)
-    except ValueError:
-        raise ValueError(
-            f"not a date: {value[:100]!r} (expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[+HH:MM])"
-        ) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
-def since_argument(value: str) -> datetime:
-    """`since_date` for argparse, whose usage line then says what was wrong."""
-    try:
-        return since_date(value)
-    except ValueError as error:
-        raise argparse.ArgumentTypeError(str(error)) from None
-
-
-def run_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
+def run_export(
+    url: str, warc: Path, out: IO[str], *, since: datetime | None, warc_dir: Path | None
+) -> int:
     """`pvdn-archive export --warc OUT [--since DATE]`: the export, then what it holds as
     JSON."""
-    done = export_warc(url, args.warc, since=args.since, warc_dir=args.warc_dir)
+    done = export_warc(url, warc, since=since, warc_dir=warc_dir)
     summary = {"path": str(done.path), "captures": done.captures, "requests": done.requests}
     out.write(json.dumps({**summary, "bytes": done.bytes}, indent=2) + "\n")
     return 0
 
 
-def run_show_html(url: str, args: argparse.Namespace, out: IO[str]) -> int:
-    """`pvdn-archive show --html URL`: the page's bytes on stdout as they were fetched (no
+def run_show_html(
+    url: str, reference: str, out: IO[str], warc_dir: Path | None, locate: Locate | None = None
+) -> int:
+    """`pvdn-archive show --html REF`: the page's bytes on stdout as they were fetched (no
     re-encoding); 1 with a one-line message when there is no such article or page."""
     try:
-        page = article_html(url, args.url, warc_dir=args.warc_dir)
+        page = article_html(url, reference, warc_dir=warc_dir, locate=locate)
     except ArticleNotFoundError as missing:
         print(f"{PROG}: {missing}", file=sys.stderr)
         return 1
@@ -116,15 +91,22 @@ def export_warc(
         return export_captures(folder, locations, target, description=description)
 
 
-def article_html(url: str, page_url: str, *, warc_dir: Path | None = None) -> bytes:
-    """The page the article at `page_url` (its canonical URL or an alias) was last cleaned
-    from, byte for byte as it was fetched (a page moved from the old database column: as the
-    column kept it)."""
+def article_html(
+    url: str, reference: str, *, warc_dir: Path | None = None, locate: Locate | None = None
+) -> bytes:
+    """The page the article `reference` names was last cleaned from, byte for byte as it
+    was fetched (a page moved from the old database column: as the column kept it).
+    `locate` finds the article (the command line's show accepts any form of its address);
+    without it, the canonical URL or an alias."""
     with open_archive(url, write=False, warc_dir=warc_dir) as archive:
         with archive.sessions() as session:
-            article = ArchiveRepository(session).find_article(page_url)
+            repository = ArchiveRepository(session)
+            if locate is None:
+                article = repository.find_article(reference)
+            else:
+                article = locate(repository, reference)
         if article is None:
-            raise ArticleNotFoundError(f"no article at {page_url}")
+            raise ArticleNotFoundError(f"no article at {reference}")
         if article.warc is None:
             raise ArticleNotFoundError(f"no page kept for {article.canonical_url}")
         try:

@@ -151,8 +151,8 @@ def upgrade_schema(engine: Engine, revision: str = "head", *, warc_dir: Path | N
 
     `revision` stops at an older migration instead, for tests of a later migration's upgrade
     of existing data. `warc_dir` is the archive's WARC folder, which a migration that moves
-    stored pages into WARC files writes to. Run it under `writer_lock`: a migration is a
-    write like any other.
+    stored pages into WARC files writes to. Run it under `writer_lock`: a migration is a write
+    like any other.
 
     The engine's own connection is handed to Alembic, so this works for any URL, including an
     SQLite file this process already has open. On SQLite, foreign keys are switched off for the

@@ -13,6 +13,7 @@ __all__ = [
     "ArchiveMissingError",
     "ArchiveReadOnlyError",
     "ArchiveSchemaError",
+    "QueryError",
     "RunNotFoundError",
     "StorageError",
     "StorageFaultError",
@@ -25,6 +26,11 @@ class StorageError(Exception):
 
 class RunNotFoundError(StorageError, LookupError):
     """A crawl run id that the database does not hold (finishing a run never started)."""
+
+
+class QueryError(StorageError, ValueError):
+    """A question the archive cannot answer as asked (a search with nothing to look for, a
+    category no article has); the message says why, in one line."""
 
 
 class ArchiveError(StorageError):

@@ -18,6 +18,7 @@ from sqlalchemy import (
     DateTime,
     Dialect,
     ForeignKey,
+    Index,
     Integer,
     MetaData,
     Text,
@@ -41,6 +42,7 @@ __all__ = [
     "Reject",
     "StoryColumns",
     "TeaserLink",
+    "TeaserSighting",
     "UTCDateTime",
     "WarcColumns",
 ]
@@ -312,6 +314,39 @@ class TeaserLink(Base):
     seen_count: Mapped[int]
 
     page: Mapped[Article] = relationship(back_populates="teasers")
+
+
+class TeaserSighting(Base):
+    """One observation of one teaser: a run saw `target_url` at `position` of a `kind` list on
+    the page at `page_url`, at `seen_at`. Never updated except to resolve its target, so the
+    rows are the history a trending chart is drawn from (`teaser_links` keeps each page's
+    latest list instead).
+
+    `target_url` is the target's canonical URL once it is known to be an archived article
+    (`target_id`), else its address with the site's link noise removed (the crawler strips
+    `?amp=1`, tracking parameters and fragments before storing). A sighting made before its
+    target was archived is resolved when the article, or an alias leading to it, is stored.
+    `page_id` is the page's article when the page is one (a listing is not). `run_id` is the
+    crawl that saw it; NULL only for history carried over from before runs were linked.
+
+    Indexed for what reads it: by list kind and time (trending over a period) and by target
+    (resolution, "when did this story trend?"). The foreign keys are not indexed: articles
+    and runs are never deleted in normal use, and this is the archive's most written table.
+    """
+
+    __tablename__ = "teaser_sightings"
+    __table_args__ = (Index("ix_teaser_sightings_kind_seen_at", "kind", "seen_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("crawl_runs.id", ondelete="SET NULL"))
+    seen_at: Mapped[datetime]
+    page_url: Mapped[str]
+    page_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    kind: Mapped[str]
+    position: Mapped[int]
+    target_url: Mapped[str] = mapped_column(index=True)
+    target_id: Mapped[int | None] = mapped_column(ForeignKey("articles.id", ondelete="SET NULL"))
+    title: Mapped[str]
 
 
 class CrawlRun(Base):

@@ -34,10 +34,13 @@ __all__ = [
     "RawPage",
     "RejectedChange",
     "RunSummary",
+    "SearchHit",
     "StoredArticle",
     "StoredRevision",
     "Story",
     "Teaser",
+    "TeaserListRecord",
+    "TrendingStory",
     "WarcLocation",
     "require_aware",
     "sane_datetime",
@@ -183,7 +186,7 @@ class ArticleRecord:
     post_id: int | None = None
     aliases: tuple[str, ...] = ()
     teasers: tuple[Teaser, ...] = ()
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
     etag: str | None = None
     last_modified: str | None = None
     warc: WarcLocation | None = None
@@ -216,7 +219,7 @@ class NotModifiedRecord:
     url: str
     etag: str | None = None
     last_modified: str | None = None
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -225,7 +228,7 @@ class GoneRecord:
 
     url: str
     status: int
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
 
 PAGE_KINDS = frozenset(
@@ -251,14 +254,29 @@ class PageRecord:
     target_url: str | None = None
     etag: str | None = None
     last_modified: str | None = None
-    capture: Capture | None = field(default=None, repr=False)
+    capture: Capture | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.kind not in PAGE_KINDS:
             raise ValueError(f"unknown page kind {self.kind!r}")
 
 
-Change = ArticleRecord | AliasRecord | NotModifiedRecord | GoneRecord | PageRecord
+@dataclass(frozen=True, slots=True)
+class TeaserListRecord:
+    """The teaser lists a page that is not an archived article showed (a listing's trending
+    widget): an observation of the site's trending list, recorded even in a run that
+    downloads no article. An article's own lists come with its `ArticleRecord`.
+
+    page_url: the page the lists were on; teasers: as in `ArticleRecord.teasers`.
+    """
+
+    page_url: str
+    teasers: tuple[Teaser, ...]
+
+
+Change = (
+    ArticleRecord | AliasRecord | NotModifiedRecord | GoneRecord | PageRecord | TeaserListRecord
+)
 """Everything a crawl learns and hands to the archive."""
 
 
@@ -352,6 +370,49 @@ class StoredRevision:
     story: Story
     captured_at: datetime
     warc: WarcLocation | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """One article a full-text search found, best first.
+
+    score: the backend's relevance (higher is better; comparable only within one search).
+    snippet: the passage that matched, the matched words between `**`, `…` where cut.
+    """
+
+    article_id: int
+    canonical_url: str
+    title: str | None
+    published: datetime | None
+    categories: tuple[str, ...]
+    snippet: str
+    score: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrendingStory:
+    """A target of a trending (or related) list, over the runs that saw it there.
+
+    target_url: the target's canonical URL when it is an archived article, else its address
+        with the site's link noise removed. article_id: the archived article, if any.
+    title: the article's title, else the latest teaser title.
+    first_seen, last_seen: the first and the last sighting (UTC).
+    runs: how many runs saw it on the list (a run sees the list on many pages: it counts once).
+    best_position, median_position: 1 is the top of the list; per run the best place it had,
+        then the best and the median of those.
+    positions: (the run's time, best position in that run), oldest first; a run's time is
+        its first sighting of any target, the same for every story it saw.
+    """
+
+    target_url: str
+    article_id: int | None
+    title: str
+    first_seen: datetime
+    last_seen: datetime
+    runs: int
+    best_position: int
+    median_position: float
+    positions: tuple[tuple[datetime, int], ...]
 
 
 class RunSummary(TypedDict):

@@ -40,6 +40,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, selectinload, undefer
 from sqlalchemy.sql.dml import Insert
 
+from storage import search as fulltext
+from storage import trending as trends
 from storage.errors import RunNotFoundError, StorageError
 from storage.models import (
     STORY_COLUMNS,
@@ -53,6 +55,7 @@ from storage.models import (
     Reject,
     StoryColumns,
     TeaserLink,
+    TeaserSighting,
     WarcColumns,
 )
 from storage.records import (
@@ -67,10 +70,13 @@ from storage.records import (
     RawPage,
     RejectedChange,
     RunSummary,
+    SearchHit,
     StoredArticle,
     StoredRevision,
     Story,
     Teaser,
+    TeaserListRecord,
+    TrendingStory,
     WarcLocation,
     require_aware,
 )
@@ -79,11 +85,21 @@ __all__ = ["ArchiveRepository", "Outcome", "SaveOutcome"]
 
 SaveOutcome = Literal["new", "changed", "unchanged"]
 Outcome = Literal[
-    "new", "changed", "unchanged", "alias", "not_modified", "gone", "still_gone", "page"
+    "new",
+    "changed",
+    "unchanged",
+    "alias",
+    "not_modified",
+    "gone",
+    "still_gone",
+    "page",
+    "teasers",
 ]
 """What storing one change did; `apply` answers None for a change about an unknown article."""
 
-_C = TypeVar("_C", ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord)
+_C = TypeVar(
+    "_C", ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord, TeaserListRecord
+)
 
 # Rows per round trip when streaming; raw pages are ~100 KB each once decompressed.
 _ARTICLE_BATCH = 200
@@ -121,11 +137,24 @@ class ArchiveRepository:
 
     # ---- writes -------------------------------------------------------------------------------
 
-    def apply(self, changes: Sequence[Change], seen_at: datetime) -> list[Outcome | None]:
+    def apply(
+        self,
+        changes: Sequence[Change],
+        seen_at: datetime,
+        *,
+        run_id: int | None = None,
+        sightings: bool = True,
+    ) -> list[Outcome | None]:
         """Store a batch of what a crawl learnt; one outcome per change, in order.
 
         Kinds are written in the order that lets one batch hold an article and what refers to
-        it: articles, then aliases, then 304s, gone marks and other pages.
+        it: articles, then aliases, then 304s, gone marks and other pages, then the teaser
+        sightings of the batch's pages (articles' lists and `TeaserListRecord`s), so that a
+        teaser whose target is stored in the same batch is resolved to it at once.
+
+        `sightings` False stores the pages without recording their teasers as seen now: a
+        re-clean reads pages fetched earlier, it observes nothing (`run_id` is the run the
+        sightings belong to).
         """
         require_aware("seen_at", seen_at)
         outcomes: list[Outcome | None] = [None] * len(changes)
@@ -139,7 +168,63 @@ class ArchiveRepository:
         fill(*_pick(changes, NotModifiedRecord, lambda records: self.touch_many(records, seen_at)))
         fill(*_pick(changes, GoneRecord, lambda records: self.mark_gone_many(records, seen_at)))
         fill(*_pick(changes, PageRecord, lambda records: self.record_pages(records, seen_at)))
+        fill(*_pick(changes, TeaserListRecord, lambda records: ["teasers"] * len(records)))
+        if sightings:
+            self.record_sightings(
+                [
+                    (_page_of(change), change.teasers)
+                    for change, outcome in zip(changes, outcomes, strict=True)
+                    if isinstance(change, ArticleRecord | TeaserListRecord)
+                    and outcome is not None
+                    and change.teasers
+                ],
+                seen_at,
+                run_id,
+            )
         return outcomes
+
+    def record_sightings(
+        self,
+        lists: Sequence[tuple[str, Sequence[Teaser]]],
+        seen_at: datetime,
+        run_id: int | None = None,
+    ) -> int:
+        """Record that each page (by URL) showed these teasers at `seen_at`; how many rows.
+
+        Each teaser is one row (see `TeaserSighting`), its target resolved to the archived
+        article it is, by canonical URL or alias, when there is one; the page is linked to its
+        article when it is one. A list that shows a target twice keeps its first appearance.
+        """
+        require_aware("seen_at", seen_at)
+        if not lists:
+            return 0
+        resolved = self._resolve([teaser.target_url for _, teasers in lists for teaser in teasers])
+        pages = self._resolve([page for page, _ in lists])
+        rows: list[dict[str, Any]] = []
+        for page, teasers in lists:
+            shown: set[tuple[str, str]] = set()
+            page_id = pages[page][0] if page in pages else None
+            for teaser in teasers:
+                if (teaser.kind, teaser.target_url) in shown:
+                    continue
+                shown.add((teaser.kind, teaser.target_url))
+                target = resolved.get(teaser.target_url)
+                rows.append(
+                    {
+                        "run_id": run_id,
+                        "seen_at": seen_at,
+                        "page_url": page,
+                        "page_id": page_id,
+                        "kind": teaser.kind,
+                        "position": teaser.position,
+                        "target_url": target[1] if target else teaser.target_url,
+                        "target_id": target[0] if target else None,
+                        "title": teaser.title,
+                    }
+                )
+        if rows:
+            self._connection().execute(insert(_table(TeaserSighting)), rows)
+        return len(rows)
 
     def save_article(self, record: ArticleRecord, seen_at: datetime) -> SaveOutcome:
         """`save_articles` for one record."""
@@ -214,6 +299,7 @@ class ArchiveRepository:
             rows[record.alias_url] = article_id
             outcomes.append("alias")
         self._upsert_aliases(rows, seen_at)
+        self._resolve_sightings(rows)
         return outcomes
 
     def touch(
@@ -378,6 +464,66 @@ class ArchiveRepository:
         article = self._session.scalars(statement).one()
         return _stored_article(article)
 
+    def locate(self, urls: Sequence[str], post_id: int | None = None) -> StoredArticle | None:
+        """The article at the first of `urls` that is a canonical URL or an alias of one, else
+        the article with WordPress post id `post_id` (the earliest stored, should two claim
+        it), else None. `urls` are tried in order, so a caller lists the likeliest first."""
+        found = self._resolve(list(urls))
+        article_id = next((found[url][0] for url in urls if url in found), None)
+        if article_id is None and post_id is not None:
+            article_id = self._session.scalar(
+                select(Article.id).where(Article.post_id == post_id).order_by(Article.id).limit(1)
+            )
+        if article_id is None:
+            return None
+        statement = _with_children(select(Article).where(Article.id == article_id))
+        return _stored_article(self._session.scalars(statement).one())
+
+    def origins(self) -> list[str]:
+        """The origins (`scheme://host[:port]`) the archived articles' canonical URLs are on:
+        the production site, a mirror, or both."""
+        url = Article.canonical_url
+        if self._dialect == "sqlite":
+            # Past "http://" or "https://" (7 or 8 characters) the host runs to the next "/".
+            slash = func.instr(func.substr(url, 9), "/")
+            origin: ColumnElement[str] = case(
+                (slash == 0, url), else_=func.substr(url, 1, slash + 7)
+            )
+        else:
+            origin = func.substring(url, "^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]+")
+        statement = select(origin).distinct()
+        return sorted(str(value) for value in self._session.scalars(statement) if value)
+
+    def search(
+        self,
+        query: str,
+        *,
+        limit: int = 20,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        categories: Sequence[str] = (),
+    ) -> list[SearchHit]:
+        """Full-text search over title, lede and body; see `storage.search.search`."""
+        return fulltext.search(
+            self._session, query, limit=limit, since=since, until=until, categories=categories
+        )
+
+    def category_names(self) -> list[str]:
+        """Every category name the archived articles carry, sorted."""
+        return fulltext.category_names(self._session)
+
+    def trending(
+        self,
+        *,
+        kind: str = "trending",
+        since: datetime | None = None,
+        until: datetime | None = None,
+        top: int | None = 10,
+    ) -> list[TrendingStory]:
+        """The stories a kind of teaser list showed in [since, until); see
+        `storage.trending.trending`."""
+        return trends.trending(self._session, kind=kind, since=since, until=until, top=top)
+
     def revisions(self, url: str) -> list[StoredRevision]:
         """Every version of the article at `url` (canonical or alias), oldest first."""
         found = self._resolve([url]).get(url)
@@ -455,16 +601,54 @@ class ArchiveRepository:
             )
         return pages
 
-    def iter_articles(self) -> Iterator[StoredArticle]:
-        """Every article in id (archive) order, streamed in batches for export.
+    def iter_articles(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        categories: Sequence[str] = (),
+    ) -> Iterator[StoredArticle]:
+        """Every article in id (archive) order, streamed in batches for export; only those
+        published in [since, until) (first seen, when the page stated no date) and carrying
+        one of `categories`, when given.
 
         Consume it inside the caller's transaction: the rows are read as the iterator advances.
         """
-        statement = _with_children(select(Article).order_by(Article.id)).execution_options(
-            yield_per=_ARTICLE_BATCH
+        where = fulltext.article_filters(
+            self._session, since=since, until=until, categories=categories
         )
+        statement = _with_children(
+            select(Article).where(*where).order_by(Article.id)
+        ).execution_options(yield_per=_ARTICLE_BATCH)
         for article in self._session.scalars(statement):
             yield _stored_article(article)
+
+    def iter_revisions(
+        self,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        categories: Sequence[str] = (),
+    ) -> Iterator[tuple[str, StoredRevision]]:
+        """Every revision of every article as (canonical URL, revision), by article then
+        number, streamed; only those captured in [since, until), of articles carrying one of
+        `categories`, when given."""
+        statement = (
+            select(Article.canonical_url, ArticleRevision)
+            .join(Article, ArticleRevision.article_id == Article.id)
+            .order_by(ArticleRevision.article_id, ArticleRevision.number)
+            .execution_options(yield_per=_ARTICLE_BATCH)
+        )
+        if since is not None:
+            statement = statement.where(ArticleRevision.captured_at >= since)
+        if until is not None:
+            statement = statement.where(ArticleRevision.captured_at < until)
+        if categories:
+            statement = statement.where(
+                *fulltext.article_filters(self._session, categories=categories)
+            )
+        for url, revision in self._session.execute(statement):
+            yield url, _stored_revision(revision)
 
     def raw_pages(self, after_id: int = 0, limit: int | None = None) -> list[RawPage]:
         """Stored articles' pages in id order, from the first id past `after_id`, at most
@@ -692,6 +876,8 @@ class ArchiveRepository:
         self._upsert_aliases(aliases, seen_at)
         if teasers:
             connection.execute(_teaser_upsert(self._dialect), list(teasers.values()))
+        addresses = {record.canonical_url: ids[record.canonical_url] for record in records}
+        self._resolve_sightings(addresses | aliases)
         return outcomes
 
     def _stored_state(self, urls: Sequence[str]) -> dict[str, _Stored]:
@@ -772,6 +958,24 @@ class ArchiveRepository:
                 for url, article_id in aliases.items()
             ]
             self._connection().execute(_alias_upsert(self._dialect), rows)
+
+    def _resolve_sightings(self, addresses: Mapping[str, int]) -> None:
+        """Point the sightings of targets not resolved yet at the articles now stored under
+        these addresses (canonical URLs or aliases -> article id): a teaser seen before its
+        article was archived becomes a sighting of that article."""
+        if not addresses:
+            return
+        canonical: dict[int, str] = {}
+        for chunk in _chunks(list(set(addresses.values()))):
+            statement = select(Article.id, Article.canonical_url).where(Article.id.in_(chunk))
+            canonical.update((i, url) for i, url in self._connection().execute(statement))
+        rows = [
+            {"b_url": url, "b_id": article_id, "b_canonical": canonical[article_id]}
+            for url, article_id in addresses.items()
+            if article_id in canonical
+        ]
+        if rows:
+            self._connection().execute(_resolve_sightings_statement(), rows)
 
     def _count(self, model: type[Base], *where: ColumnElement[bool]) -> int:
         """Row count of a table, optionally filtered."""
@@ -924,6 +1128,21 @@ def _touch_statement() -> Update:
             last_modified=func.coalesce(bindparam("b_last_modified"), table.c.last_modified),
         )
     )
+
+
+@cache
+def _resolve_sightings_statement() -> Update:
+    table = _table(TeaserSighting)
+    return (
+        update(table)
+        .where(table.c.target_id.is_(None), table.c.target_url == bindparam("b_url"))
+        .values(target_id=bindparam("b_id"), target_url=bindparam("b_canonical"))
+    )
+
+
+def _page_of(change: ArticleRecord | TeaserListRecord) -> str:
+    """The address of the page a change's teasers were on."""
+    return change.canonical_url if isinstance(change, ArticleRecord) else change.page_url
 
 
 @cache

@@ -4,8 +4,9 @@ A crawl hands the archive what it learnt in batches (`ArchiveRepository.apply`),
 transaction per batch. The captures the changes carry are written to the run's WARC files
 first and synced to disk, and only then are the rows that point at them committed: a crash at
 any moment leaves at worst records nothing points at, never a row pointing past a file's end.
-If the database refuses the batch because of one value (a constraint,
-a number it cannot hold), that one change must not cost the other forty-nine: the batch is
+
+If the database refuses the batch because of one value (a constraint, a number it cannot
+hold), that one change must not cost the other forty-nine: the batch is
 rolled back and written again change by change, each in its own transaction, and the ones the
 database still refuses are kept in the `rejects` table with the reason, logged in one line and
 reported, so the run can say it lost something. A local fault (a full or read-only disk, a
@@ -34,6 +35,7 @@ from storage.records import (
     NotModifiedRecord,
     PageRecord,
     RejectedChange,
+    TeaserListRecord,
 )
 from storage.repository import ArchiveRepository
 from storage.warc import RunWarcWriter, WarcError
@@ -48,6 +50,7 @@ _KINDS: dict[type, str] = {
     NotModifiedRecord: "not_modified",
     GoneRecord: "gone",
     PageRecord: "page",
+    TeaserListRecord: "teasers",
 }
 
 
@@ -57,6 +60,8 @@ def change_url(change: Change) -> str:
         return change.canonical_url
     if isinstance(change, AliasRecord):
         return change.alias_url
+    if isinstance(change, TeaserListRecord):
+        return change.page_url
     return change.url
 
 
@@ -81,7 +86,9 @@ class WriteReport:
 
 
 class BatchWriter:
-    """Writes batches for one run (`run_id`, recorded on rejects) through `sessions`.
+    """Writes batches for one run (`run_id`, recorded on rejects and teaser sightings)
+    through `sessions`. `sightings` False: the pages' teasers are not recorded as seen (a
+    re-clean reads pages fetched earlier; see `ArchiveRepository.apply`).
 
     Not thread-safe: one writer thread calls it, as the crawl's archive component does.
     """
@@ -92,11 +99,14 @@ class BatchWriter:
         run_id: int | None,
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
         warc: RunWarcWriter | None = None,
+        *,
+        sightings: bool = True,
     ) -> None:
         self.sessions = sessions
         self.run_id = run_id
         self.clock = clock
         self.warc = warc
+        self.sightings = sightings
 
     def write(self, changes: Sequence[Change]) -> WriteReport:
         """Store `changes`; refused ones are set aside. StorageFaultError on a local fault."""
@@ -147,7 +157,10 @@ class BatchWriter:
     ) -> list[str | None]:
         try:
             with self.sessions.begin() as session:
-                return list(ArchiveRepository(session).apply(changes, seen_at))
+                repository = ArchiveRepository(session)
+                return list(
+                    repository.apply(changes, seen_at, run_id=self.run_id, sightings=self.sightings)
+                )
         except Exception as error:
             _raise_if_local(error)
             if len(changes) > 1:

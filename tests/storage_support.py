@@ -12,14 +12,14 @@ from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
-from sqlalchemy import Engine, event, func, select
+from sqlalchemy import Column, Engine, LargeBinary, MetaData, Table, event, func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from storage.engine import make_engine, session_factory, upgrade_schema
-from storage.models import Base
+from storage.models import Article, Base
 from storage.records import STORY_FIELDS, ArticleRecord, StoredArticle, Story, Teaser
 from storage.repository import ArchiveRepository
 from storage.warc import Capture, SentRequest, WarcLocation
@@ -39,6 +39,14 @@ RAW_PAGE = (
 )
 
 MALECON = "https://www.vallartadaily.com/malecon/"
+
+# The articles table as migrations 0001 to 0003 left it: the models' columns and the raw-HTML
+# column that 0004 moved into WARC files, which held the page zlib-compressed (level
+# `OLD_ZLIB_LEVEL`). Core INSERTs into it name only the columns given, so an archive of any of
+# those schemas can be written as its code wrote it.
+ARTICLES_BEFORE_0004 = cast(Table, Article.__table__).to_metadata(MetaData())
+ARTICLES_BEFORE_0004.append_column(Column("raw_html", LargeBinary(), nullable=False))
+OLD_ZLIB_LEVEL = 6
 
 
 def capture(body: bytes = RAW_PAGE, url: str = MALECON, *, at: datetime = T0) -> Capture:

@@ -118,6 +118,15 @@ def test_teaser_links_of_each_page(crawl: Crawl) -> None:
                 assert counts[crawl.local(article["canonical_url"])] == len(with_url)
 
 
+def test_logs_fit_for_cron(crawl: Crawl) -> None:
+    """No item, and no page, is ever written into the log at INFO or above: a dropped or
+    refused item is one line naming its address."""
+    first = (crawl.database.parent / "first.log").read_text()
+    assert "<html" not in first.lower() and "raw_html" not in first
+    assert "ArticleRecord(" not in first and "'body':" not in first
+    assert len(first) < 200_000, len(first)
+
+
 def test_only_the_mirror_was_requested(crawl: Crawl) -> None:
     host = crawl.mirror.origin.removeprefix("http://")
     assert {h for h, _ in crawl.mirror.requests} == {host}

@@ -284,3 +284,15 @@ def test_polite_defaults() -> None:
     assert settings.getbool("AUTOTHROTTLE_ENABLED")
     assert settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN") <= 2
     assert settings.getfloat("DOWNLOAD_DELAY") >= 1.0
+
+
+def test_an_etag_goes_back_without_the_compression_suffix_apache_added() -> None:
+    """mod_deflate turns WordPress's `"abc"` into `"abc-gzip"`; WordPress only answers 304 to
+    the ETag it made."""
+    known = {
+        f"{SITE}/feed/": KnownPage(f"{SITE}/feed/", kind="feed", etag='"9b8f-gzip"', checked_at=T0),
+        f"{SITE}/story/": KnownPage(f"{SITE}/story/", etag='W/"s1-br"', last_seen=T0),
+    }
+    spider = _spider(known)
+    assert spider._conditions(f"{SITE}/feed/") == {"If-None-Match": '"9b8f"'}
+    assert spider._conditions(f"{SITE}/story/") == {"If-None-Match": 'W/"s1"'}

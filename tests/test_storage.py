@@ -25,11 +25,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import (
-    Column,
     Engine,
-    LargeBinary,
-    MetaData,
-    Table,
     insert,
     inspect,
     make_url,
@@ -76,11 +72,14 @@ from storage.records import (
     sane_post_id,
 )
 from storage.repository import ArchiveRepository
+from storage.search import outside_models
 from storage.warc import RunWarcWriter, read_capture
 from storage.writer import BatchWriter
 from tests.storage_support import (
+    ARTICLES_BEFORE_0004,
     MALECON,
     MEXICO,
+    OLD_ZLIB_LEVEL,
     RAW_PAGE,
     ROOT,
     T0,
@@ -103,7 +102,7 @@ from tests.storage_support import (
 __all__ = ["blank_engine", "engine", "factory"]  # fixtures, imported for pytest
 
 STORAGE_DIR = ROOT / "storage"
-HEAD = "0004"
+HEAD = "0005"
 PIER_URL = "https://www.vallartadaily.com/pier/"
 
 
@@ -143,9 +142,12 @@ def test_second_upgrade_is_a_no_op(engine: Engine) -> None:
 
 
 def test_migrated_schema_matches_the_models(engine: Engine) -> None:
-    """The migrations are written by hand; this is what keeps them equal to models.py."""
+    """The migrations are written by hand; this is what keeps them equal to models.py.
+    The full-text index is left out on purpose: the models cannot declare it for both
+    backends (see storage.search), and tests/test_archive_search.py checks it instead."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": outside_models}
+        context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, Base.metadata) == []
 
 
@@ -186,15 +188,6 @@ def test_deleting_an_article_cascades(factory: sessionmaker[Session]) -> None:
         ]
 
 
-# The articles table as 0001 to 0003 declared it: the models' columns and the raw-HTML column
-# that 0004 moved into WARC files (zlib level 6, as its column type compressed it). Core
-# INSERTs into it name only the columns given, so an archive of any of those schemas can be
-# written as its code wrote it.
-_ARTICLES_BEFORE_0004 = cast(Table, Article.__table__).to_metadata(MetaData())
-_ARTICLES_BEFORE_0004.append_column(Column("raw_html", LargeBinary(), nullable=False))
-_OLD_ZLIB_LEVEL = 6
-
-
 def _columns_of_0001(
     record: ArticleRecord, first_seen: datetime, last_seen: datetime
 ) -> dict[str, Any]:
@@ -215,7 +208,7 @@ def _columns_of_0001(
         "paywalled": story.paywalled,
         "extractor": story.extractor,
         "content_hash": story.content_hash,
-        "raw_html": zlib.compress(record.raw_html, _OLD_ZLIB_LEVEL),
+        "raw_html": zlib.compress(record.raw_html, OLD_ZLIB_LEVEL),
         "raw_url": record.fetched_url,
         "first_seen": first_seen,
         "last_seen": last_seen,
@@ -232,7 +225,7 @@ def test_migration_0002_upgrades_an_archive_of_0001(blank_engine: Engine, tmp_pa
     )
     # Written as 0001's code wrote it: only 0001's columns (Core INSERTs name only those).
     with blank_engine.begin() as connection:
-        articles = _ARTICLES_BEFORE_0004
+        articles = ARTICLES_BEFORE_0004
         article_id = connection.execute(
             insert(articles).values(**_columns_of_0001(record, T0, T1)).returning(articles.c.id)
         ).scalar_one()
@@ -320,7 +313,7 @@ def _archive_of_0002(engine: Engine) -> list[int]:
             (_PIER, T0, {"gone_at": T1, "gone_status": 410}),
         ):
             columns = _columns_of_0001(row, T0, last_seen) | extra
-            articles = _ARTICLES_BEFORE_0004
+            articles = ARTICLES_BEFORE_0004
             article_id = connection.execute(
                 insert(articles).values(**columns).returning(articles.c.id)
             ).scalar_one()
@@ -360,7 +353,8 @@ def test_migration_0003_upgrades_an_archive_of_0002(blank_engine: Engine, tmp_pa
     upgrade_schema(blank_engine, warc_dir=tmp_path / "warc")
     with blank_engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        options = {"compare_type": True, "include_name": outside_models}
+        context = MigrationContext.configure(connection, opts=options)
         assert compare_metadata(context, Base.metadata) == [], "upgraded schema == models"
     assert version == HEAD
     factory = session_factory(blank_engine)
@@ -439,7 +433,7 @@ def test_migration_0004_without_a_warc_folder_fails_and_keeps_the_pages(
     with blank_engine.connect() as connection:
         version = connection.execute(text("SELECT version_num FROM alembic_version")).scalar()
         pages = connection.execute(
-            select(_ARTICLES_BEFORE_0004.c.canonical_url, _ARTICLES_BEFORE_0004.c.raw_html)
+            select(ARTICLES_BEFORE_0004.c.canonical_url, ARTICLES_BEFORE_0004.c.raw_html)
         ).all()
         columns = {c["name"] for c in inspect(connection).get_columns("articles")}
     assert version == "0003"

@@ -44,7 +44,7 @@ from tests.storage_support import (
 
 __all__ = ["blank_engine", "engine", "factory"]  # fixtures, imported for pytest
 
-HEAD = "0004"
+HEAD = "0005"
 
 
 def _url(engine: Engine) -> str:

@@ -31,7 +31,7 @@ from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import Column, LargeBinary, MetaData, Table, create_engine, insert, make_url, text
+from sqlalchemy import Table, create_engine, insert, make_url, text
 from warcio.archiveiterator import ArchiveIterator
 
 from cleaning import Options, clean_html
@@ -40,8 +40,9 @@ from pvdn_crawler.items import article_record
 from pvdn_crawler.mirror import SITE, Mirror, start_mirror
 from pvdn_crawler.reclean import reclean
 from storage import open_archive
+from storage.archive import schema_state
 from storage.engine import make_engine, upgrade_schema
-from storage.models import Article, ArticleRevision, StoryColumns
+from storage.models import ArticleRevision, StoryColumns
 from storage.warc import (
     SERVER_NOT_MODIFIED_PROFILE,
     WarcLocation,
@@ -50,6 +51,7 @@ from storage.warc import (
 )
 from tests.crawl_runner import PROJECT, crawl_env, query, run_crawl, start_crawl
 from tests.saved_cases import FIXTURES
+from tests.storage_support import ARTICLES_BEFORE_0004, OLD_ZLIB_LEVEL
 
 PRODUCTION = "https://www.vallartadaily.com"
 # The spellings of the production origin the mirror rewrites to its own in text responses.
@@ -486,10 +488,6 @@ def test_sigkill_at_several_moments_leaves_readable_warcs_and_no_dangling_row(
 
 # ---- migration of an archive that kept its pages in the database ---------------------------------
 
-# The articles table as 0003 declared it: the models' columns and the raw-HTML column 0004
-# moved into WARC files (zlib level 6, as its column type compressed it).
-_ARTICLES_0003 = cast(Table, Article.__table__).to_metadata(MetaData())
-_ARTICLES_0003.append_column(Column("raw_html", LargeBinary(), nullable=False))
 _T0 = datetime(2025, 6, 1, 12, 0, tzinfo=UTC)
 
 
@@ -533,7 +531,7 @@ def _archive_of_0003(url: str) -> dict[str, tuple[bytes, str]]:
                     "canonical_url": canonical,
                     "post_id": record.post_id,
                     "content_hash": content_hash,
-                    "raw_html": zlib.compress(page, 6),
+                    "raw_html": zlib.compress(page, OLD_ZLIB_LEVEL),
                     "raw_url": canonical,
                     "first_seen": _T0,
                     "last_seen": _T0 + timedelta(days=1),
@@ -541,7 +539,7 @@ def _archive_of_0003(url: str) -> dict[str, tuple[bytes, str]]:
                     "etag": f'"{number}"',
                 }
                 article_id = connection.execute(
-                    insert(_ARTICLES_0003).values(row).returning(_ARTICLES_0003.c.id)
+                    insert(ARTICLES_BEFORE_0004).values(row).returning(ARTICLES_BEFORE_0004.c.id)
                 ).scalar_one()
                 versions = [(story, content_hash)]
                 if number == 0:
@@ -657,7 +655,7 @@ def test_a_postgresql_archive_with_pages_needs_a_warc_folder_to_upgrade(tmp_path
         try:
             with engine.connect() as connection:
                 version = connection.execute(text("SELECT version_num FROM alembic_version"))
-                assert version.scalar() == "0004"
+                assert version.scalar() == schema_state(engine)[1]
                 moved = connection.execute(
                     text(
                         "SELECT canonical_url, warc_file, warc_offset, warc_length FROM articles"
@@ -777,12 +775,12 @@ def test_export_warc_never_writes_over_the_archive(
         assert said in _one_line_error(err), target
     status, _, err = _run(capsys, "--database", str(database), "export", "--warc",
                           str(tmp_path / "x.warc.gz"), "-o", str(tmp_path / "x.jsonl"))  # fmt: skip
-    assert status == 2 and "not both" in _one_line_error(err)
+    assert status == 2 and "takes --since only, not -o" in _one_line_error(err)
     assert {p: p.stat().st_size for p in two_runs.warc_dir.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.sqlite3"]
-    with pytest.raises(SystemExit):
-        main(["--database", str(database), "export", "--warc", "x.warc.gz", "--since", "June"])
-    assert "not a date: 'June'" in capsys.readouterr().err
+    status, _, err = _run(capsys, "--database", str(database), "export", "--warc", "x.warc.gz",
+                          "--since", "June")  # fmt: skip
+    assert status == 2 and "not a date: 'June'" in _one_line_error(err)
 
 
 def test_show_html_prints_the_page_as_fetched(two_runs: TwoRuns) -> None:

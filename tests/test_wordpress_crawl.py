@@ -178,6 +178,10 @@ def test_an_unchanged_site_costs_almost_nothing(scenario: Scenario) -> None:
     )
     assert again.counts.get("stored_new", 0) == 0
     assert again.counts.get("stored_changed", 0) == 0
+    # WordPress's feeds do send validators: they are asked for conditionally and answer 304.
+    feeds = [r for r in again.requests if r.target.split("?")[0].endswith("/feed/")]
+    assert feeds and all(r.if_none_match or r.if_modified_since for r in feeds if r.status != 404)
+    assert any(r.status == 304 for r in feeds)
 
 
 def test_known_non_articles_are_not_asked_for_every_run(scenario: Scenario) -> None:

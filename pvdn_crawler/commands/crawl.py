@@ -23,8 +23,10 @@ class Command(ScrapyCrawl):
         assert self.crawler_process
         crawler = self._create_crawler(args[0])
         if issubclass(crawler.spidercls, PvdnSpider):
+            # Other arguments (Scrapyd's `_job`, say) are the spider's business, as in Scrapy.
+            known = {k: v for k, v in opts.spargs.items() if k in SpiderArguments.NAMES}
             try:
-                SpiderArguments.parse(**opts.spargs)
+                SpiderArguments.parse(**known)
             except (TypeError, ValueError) as exc:
                 raise UsageError(str(exc), print_help=False) from None
         self.crawler_process.crawl(crawler, **opts.spargs)

@@ -10,16 +10,18 @@ storage records of what each answer taught.
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from importlib.metadata import PackageNotFoundError, version
-from typing import Any
+from typing import Any, ClassVar, Self
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy.crawler import Crawler
 from scrapy.http import HtmlResponse, Response, TextResponse
 from scrapy.settings import SETTINGS_PRIORITIES, BaseSettings
 from scrapy.utils.sitemap import Sitemap, sitemap_urls_from_robots
@@ -30,7 +32,7 @@ from pvdn_crawler.captures import capture_of, header_charset
 from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
-from pvdn_crawler.items import FeedHints, article_record
+from pvdn_crawler.items import FeedHints, article_record, teaser_list_record
 from pvdn_crawler.revisits import RevisitPolicy
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
@@ -47,6 +49,7 @@ from storage.records import (
     KnownPage,
     NotModifiedRecord,
     PageRecord,
+    TeaserListRecord,
 )
 from storage.warc import Capture
 
@@ -78,6 +81,8 @@ class SpiderArguments:
     max_pages: int | None = None
     since: date | None = None
     full: bool = False
+
+    NAMES: ClassVar[frozenset[str]] = frozenset({"base_url", "max_pages", "since", "full"})
 
     @classmethod
     def parse(
@@ -145,12 +150,32 @@ class PvdnSpider(scrapy.Spider):
         self._listing_pages: defaultdict[str, int] = defaultdict(int)
         self._hints: dict[str, FeedHints] = {}
         self._new_requested = 0
-        self._max_new = int(PVDN_SETTINGS["PVDN_MAX_NEW_PER_RUN"])
-        self._max_sitemap_depth = int(PVDN_SETTINGS["PVDN_MAX_SITEMAP_DEPTH"])
+        # Set from the crawler's settings in from_crawler.
+        self._max_new = 0
+        self._max_sitemap_depth = 0
+        self._warc_enabled = False
         self._cleaner: PageCleaner | None = None
-        self._warc_enabled = bool(PVDN_SETTINGS["PVDN_WARC_ENABLED"])
+        self._policy = RevisitPolicy(recent=timedelta(0), share=0.0)
         # Optional subscriber login: from the environment only (see pvdn_crawler.subscriber).
         self._subscriber = Credentials.from_environment()
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> Self:
+        """The spider, configured from the crawler's settings (see `pvdn_crawler.defaults`)."""
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        settings = crawler.settings
+        spider._max_new = settings.getint("PVDN_MAX_NEW_PER_RUN")
+        spider._max_sitemap_depth = settings.getint("PVDN_MAX_SITEMAP_DEPTH")
+        spider._warc_enabled = settings.getbool("PVDN_WARC_ENABLED")
+        if spider.max_pages is None:
+            spider.max_pages = settings.getint("PVDN_MAX_LISTING_PAGES")
+        spider._cleaner = PageCleaner.from_crawler(crawler)
+        spider._policy = RevisitPolicy(
+            recent=timedelta(days=settings.getfloat("PVDN_RECENT_DAYS")),
+            share=settings.getfloat("PVDN_RECHECK_SHARE"),
+            full=spider.full,
+        )
+        return spider
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -165,13 +190,6 @@ class PvdnSpider(scrapy.Spider):
             settings.set("USER_AGENT", f"pvdn-archive/{_VERSION} (+{contact})", priority="spider")
 
     async def start(self) -> AsyncIterator[scrapy.Request | AliasRecord]:
-        settings = self.crawler.settings
-        self._max_new = settings.getint("PVDN_MAX_NEW_PER_RUN")
-        self._max_sitemap_depth = settings.getint("PVDN_MAX_SITEMAP_DEPTH")
-        self._warc_enabled = settings.getbool("PVDN_WARC_ENABLED")
-        if self.max_pages is None:
-            self.max_pages = settings.getint("PVDN_MAX_LISTING_PAGES")
-        self._cleaner = PageCleaner.from_crawler(self.crawler)
         if self._subscriber is not None:
             await self._log_in(self._subscriber)
         archive = self.crawler.get_extension(CrawlArchive)
@@ -183,12 +201,7 @@ class PvdnSpider(scrapy.Spider):
             yield self._listed_request(self.base_url + path, self.parse_feed)
         for path in START_LISTINGS:
             yield scrapy.Request(self.base_url + path, callback=self.parse_page)
-        policy = RevisitPolicy(
-            recent=timedelta(days=settings.getfloat("PVDN_RECENT_DAYS")),
-            share=settings.getfloat("PVDN_RECHECK_SHARE"),
-            full=self.full,
-        )
-        for page in policy.due(self.identity.known, datetime.now(UTC)):
+        for page in self._policy.due(self.identity.known, datetime.now(UTC)):
             for item in self._revisit(page):
                 yield item
 
@@ -311,6 +324,8 @@ class PvdnSpider(scrapy.Spider):
         kind = self._kind_of(response)
         self._count(f"pages/{kind}")
         if kind == "listing":
+            async for trending in self._front_teasers(response):
+                yield trending
             for item in self._walk_listing(response):
                 yield item
         elif kind == "article":
@@ -358,6 +373,30 @@ class PvdnSpider(scrapy.Spider):
             if kind is PageKind.LISTING and self._may_walk(url):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
 
+    async def _front_teasers(self, response: HtmlResponse) -> AsyncIterator[TeaserListRecord]:
+        """The teaser lists (the site's trending list) of a start listing's first page, which
+        every run fetches: the trending history then has an entry for every run, even one that
+        downloads no article page."""
+        address = request_url(response.url)
+        if address not in {request_url(self.base_url + path) for path in START_LISTINGS}:
+            return
+        try:
+            page = await self._cleaner_of().clean(
+                response.body, response.url, _charset(response), self.cleaning_options
+            )
+        except CleaningTimeoutError:
+            self._count("failed/clean_timeout")
+            return
+        record = teaser_list_record(page, address)
+        if record.teasers:
+            yield record
+
+    def _cleaner_of(self) -> PageCleaner:
+        """The cleaner `from_crawler` made (a spider built otherwise gets one now)."""
+        if self._cleaner is None:
+            self._cleaner = PageCleaner.from_crawler(self.crawler)
+        return self._cleaner
+
     def _may_walk(self, url: str) -> bool:
         archive = _archive_of(url)
         if archive in self._exhausted and "/page/" in url:
@@ -368,9 +407,8 @@ class PvdnSpider(scrapy.Spider):
         return True
 
     async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
-        assert self._cleaner is not None
         try:
-            article = await self._cleaner.clean(
+            article = await self._cleaner_of().clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
@@ -526,7 +564,7 @@ class PvdnSpider(scrapy.Spider):
             return {}
         headers = {}
         if page.etag:
-            headers["If-None-Match"] = page.etag
+            headers["If-None-Match"] = _sent_etag(page.etag)
         if page.last_modified:
             headers["If-Modified-Since"] = page.last_modified
         return headers
@@ -550,6 +588,18 @@ def _parse_stamp(stamp: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+# What Apache's mod_deflate appends to an ETag when it compresses the answer (its default
+# since 2.4.0). The application behind it (WordPress, for its feeds) compares If-None-Match
+# with the ETag it made, without the suffix, and never answers 304 to the suffixed form.
+_ENCODING_SUFFIX = re.compile(r'-(?:gzip|br|deflate|zstd)(?="?$)')
+
+
+def _sent_etag(etag: str) -> str:
+    """An ETag as If-None-Match should send it back: without a compression suffix a proxy or
+    module added on the way out."""
+    return _ENCODING_SUFFIX.sub("", etag)
 
 
 def _first_text(texts: list[str]) -> str | None:
