@@ -108,14 +108,20 @@ def _period(args: argparse.Namespace) -> str:
 
 
 def cmd_stats(url: str, args: argparse.Namespace, out: IO[str]) -> int:
-    with open_archive(url, write=False) as archive, archive.sessions() as session:
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
         _dump(ArchiveRepository(session).stats(), out, indent=2)
     return 0
 
 
 def cmd_search(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """The articles matching a query, best first, with the passage that matched."""
-    with open_archive(url, write=False) as archive, archive.sessions() as session:
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
         repository = ArchiveRepository(session)
         categories = _categories(repository, args.category)
         hits = repository.search(
@@ -140,7 +146,10 @@ def cmd_search(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """The stories the site's trending list showed, over the runs that saw them."""
-    with open_archive(url, write=False) as archive, archive.sessions() as session:
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
         stories = ArchiveRepository(session).trending(
             kind=args.kind, since=args.since, until=args.until, top=args.top
         )
@@ -169,7 +178,10 @@ def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     if args.html:
         return warc_export.run_show_html(url, args.ref, out, args.warc_dir, _locate)
-    with open_archive(url, write=False) as archive, archive.sessions() as session:
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
         article = _locate(ArchiveRepository(session), args.ref)
     if article is None:
         print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
@@ -180,7 +192,10 @@ def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_history(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """An article's revisions with their capture times; with --diff, what changed."""
-    with open_archive(url, write=False) as archive, archive.sessions() as session:
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
         repository = ArchiveRepository(session)
         article = _locate(repository, args.ref)
         revisions = repository.revisions(article.canonical_url) if article else []
@@ -210,7 +225,10 @@ def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
             raise CommandError(f"export --warc takes --since only, not {', '.join(others)}")
         return warc_export.run_export(url, args.warc, out, since=args.since, warc_dir=args.warc_dir)
     form = args.format or ("csv" if args.output and args.output.suffix == ".csv" else "jsonl")
-    with open_archive(url, write=False) as archive, archive.sessions() as session:
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
         repository = ArchiveRepository(session)
         categories = _categories(repository, args.category)
         with _output(args.output, url, out) as target:
@@ -243,7 +261,7 @@ def cmd_browse(url: str, args: argparse.Namespace, out: IO[str]) -> int:
         raise CommandError("browse needs an SQLite archive: Datasette reads SQLite files only")
     # Opened once as a reader: a missing archive is an error, an older schema is upgraded
     # (Datasette needs the search index and the sightings).
-    with open_archive(url, write=False):
+    with open_archive(url, write=False, warc_dir=args.warc_dir):
         pass
     out.flush()
     try:
@@ -295,7 +313,7 @@ def cmd_demo(url: str | None, port: int, out: IO[str]) -> int:
         result = subprocess.run(command, env=env, check=False)
     if result.returncode != 0:
         return result.returncode
-    return cmd_stats(target, argparse.Namespace(), out)
+    return cmd_stats(target, argparse.Namespace(warc_dir=None), out)
 
 
 # ---- helpers ------------------------------------------------------------------------------
