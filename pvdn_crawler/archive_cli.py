@@ -154,6 +154,7 @@ def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
             kind=args.kind, since=args.since, until=args.until, top=args.top
         )
     if args.plot is not None:
+        _refuse_existing(args.plot, args)
         try:
             plot_trending(stories, args.plot, period=_period(args))
         except (PlotUnavailableError, ValueError, OSError) as exc:
@@ -223,7 +224,14 @@ def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
                  "--format": args.format, "--revisions": args.revisions}  # fmt: skip
         if others := [name for name, value in given.items() if value]:
             raise CommandError(f"export --warc takes --since only, not {', '.join(others)}")
-        return warc_export.run_export(url, args.warc, out, since=args.since, warc_dir=args.warc_dir)
+        return warc_export.run_export(
+            url,
+            args.warc,
+            out,
+            since=args.since,
+            warc_dir=args.warc_dir,
+            overwrite=args.overwrite,
+        )
     form = args.format or ("csv" if args.output and args.output.suffix == ".csv" else "jsonl")
     with (
         open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
@@ -231,7 +239,7 @@ def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     ):
         repository = ArchiveRepository(session)
         categories = _categories(repository, args.category)
-        with _output(args.output, url, out) as target:
+        with _output(args.output, url, out, args) as target:
             if args.revisions:
                 revisions = repository.iter_revisions(
                     since=args.since, until=args.until, categories=categories
@@ -337,10 +345,13 @@ def _categories(repository: ArchiveRepository, wanted: str | None) -> tuple[str,
 
 
 @contextlib.contextmanager
-def _output(path: Path | None, url: str, out: IO[str]) -> Iterator[IO[str]]:
+def _output(
+    path: Path | None, url: str, out: IO[str], args: argparse.Namespace
+) -> Iterator[IO[str]]:
     """Where an export goes: stdout, or a file written beside its final name and renamed
-    into place once complete, so a failed export leaves no half file and an existing file is
-    replaced whole. Never the archive itself, its WAL or its journal."""
+    into place once complete, so a failed export leaves no half file and an existing file
+    (only with --overwrite) is replaced whole. Never the archive itself, its WAL or its
+    journal."""
     if path is None:
         yield out
         return
@@ -350,6 +361,7 @@ def _output(path: Path | None, url: str, out: IO[str]) -> Iterator[IO[str]]:
         raise CommandError(f"refusing to write the export over the archive's file {target}")
     if target.is_dir():
         raise CommandError(f"-o {path}: is a folder")
+    _refuse_existing(path, args)
     partial = target.with_name(f".{target.name}.partial")
     try:
         with partial.open("w", encoding="utf-8", newline="") as file:
@@ -358,6 +370,12 @@ def _output(path: Path | None, url: str, out: IO[str]) -> Iterator[IO[str]]:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def _refuse_existing(path: Path, args: argparse.Namespace) -> None:
+    """A command never replaces a file it did not make unless told to (`--overwrite`)."""
+    if path.expanduser().exists() and not getattr(args, "overwrite", False):
+        raise CommandError(f"{path} exists: give --overwrite to replace it")
 
 
 def _archive_files(database: Path) -> set[Path]:
@@ -478,6 +496,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"draw the stories' places over time into FILE ({' or '.join(FORMATS)}; needs"
         " pip install -e '.[plot]')",
     )
+    trending.add_argument("--overwrite", action="store_true", help="replace an existing FILE")
     show = command(
         "show",
         "one article, by canonical URL, any alias, a ?p=ID URL, a post id, or its path (with or"
@@ -512,6 +531,9 @@ def _parser() -> argparse.ArgumentParser:
         metavar="OUT.warc.gz",
         help="instead: the captures (pages as fetched, with their requests) of every stored"
         " version, captured since --since, in this one WARC file",
+    )
+    export.add_argument(
+        "--overwrite", action="store_true", help="replace an existing -o or --warc file"
     )
     browse = command(
         "browse",

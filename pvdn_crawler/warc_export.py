@@ -43,11 +43,17 @@ class ArticleNotFoundError(LookupError):
 
 
 def run_export(
-    url: str, warc: Path, out: IO[str], *, since: datetime | None, warc_dir: Path | None
+    url: str,
+    warc: Path,
+    out: IO[str],
+    *,
+    since: datetime | None,
+    warc_dir: Path | None,
+    overwrite: bool = False,
 ) -> int:
-    """`pvdn-archive export --warc OUT [--since DATE]`: the export, then what it holds as
-    JSON."""
-    done = export_warc(url, warc, since=since, warc_dir=warc_dir)
+    """`pvdn-archive export --warc OUT [--since DATE] [--overwrite]`: the export, then what
+    it holds as JSON."""
+    done = export_warc(url, warc, since=since, warc_dir=warc_dir, overwrite=overwrite)
     summary = {"path": str(done.path), "captures": done.captures, "requests": done.requests}
     out.write(json.dumps({**summary, "bytes": done.bytes}, indent=2) + "\n")
     return 0
@@ -74,16 +80,24 @@ def run_show_html(
 
 
 def export_warc(
-    url: str, out: Path, *, since: datetime | None = None, warc_dir: Path | None = None
+    url: str,
+    out: Path,
+    *,
+    since: datetime | None = None,
+    warc_dir: Path | None = None,
+    overwrite: bool = False,
 ) -> ExportSummary:
     """Copy the captures of every stored version captured at or after `since` (all of them
-    without it), in capture order, into the one WARC file `out`."""
+    without it), in capture order, into the one WARC file `out`, which may exist already
+    only with `overwrite`."""
     target = out.expanduser().resolve()
     if target.is_dir():
         raise ArchiveError(f"--warc {out}: is a folder")
     with open_archive(url, write=False, warc_dir=warc_dir) as archive:
         folder = _folder(archive)
         _refuse_archive_files(url, folder, target)
+        if target.exists() and not overwrite:
+            raise ArchiveError(f"--warc {out} exists: give --overwrite to replace it")
         with archive.sessions() as session:
             locations = ArchiveRepository(session).captures_since(since)
         when = f" captured since {since.isoformat()}" if since else ""

@@ -207,6 +207,24 @@ def test_export_onto_the_archive_is_refused_and_the_archive_is_intact(
     assert status == 0 and json.loads(out)["articles"] == 1
 
 
+def test_a_file_the_command_did_not_make_is_replaced_only_when_told(
+    archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    notes = tmp_path / "notes.jsonl"
+    notes.write_text("my own notes\n", encoding="utf-8")
+    status, _, err = _run(capsys, "--database", str(archive), "export", "-o", str(notes))
+    assert status == 2 and "exists: give --overwrite" in _one_line_error(err)
+    assert notes.read_text(encoding="utf-8") == "my own notes\n"
+    argv = ("--database", str(archive), "export", "-o", str(notes), "--overwrite")
+    assert _run(capsys, *argv)[0] == 0
+    assert json.loads(notes.read_text(encoding="utf-8").splitlines()[0])["canonical_url"]
+    chart = tmp_path / "chart.png"
+    chart.write_bytes(b"not ours")
+    status, _, err = _run(capsys, "--database", str(archive), "trending", "--plot", str(chart))
+    assert status == 2 and "exists: give --overwrite" in _one_line_error(err)
+    assert chart.read_bytes() == b"not ours"
+
+
 def test_export_into_a_closed_pipe_exits_quietly(tmp_path: Path) -> None:
     """`pvdn-archive export | head -1`: the reader leaves early, which is not an error."""
     path = tmp_path / "many.sqlite3"

@@ -748,8 +748,11 @@ def test_export_warc_copies_every_stored_version_and_since_selects(
     (only,) = [r for r in _read_all([since]) if r.type == "response"]
     assert two_runs.path(only.uri) == two_runs.changed_path and UPDATE in only.payload
     day = (two_runs.second_started + timedelta(days=1)).date().isoformat()
+    status, _, err = _run(capsys, "export", "--database", database, "--warc", str(since),
+                          "--since", day)  # fmt: skip
+    assert status == 2 and "exists: give --overwrite" in _one_line_error(err)
     status, text_out, _ = _run(capsys, "export", "--database", database, "--warc", str(since),
-                               "--since", day)  # fmt: skip
+                               "--since", day, "--overwrite")  # fmt: skip
     assert status == 0 and json.loads(text_out)["captures"] == 0
     _warcio_accepts([since])
 
