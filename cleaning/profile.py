@@ -2,8 +2,9 @@
 phrase lives here, so a template change is an edit to this one module.
 
 The phrases come from text copies of the site taken between about 2020 and 2026 (see
-`../shared/pvdn-site-profile.md`); the markup is assumed to be WordPress with the Astra theme
-(mid-2025 on), its AMP reader pages, and older themes, so container selectors list each.
+`docs/site-profile.md`, which says which facts were seen and which are assumed); the markup is
+assumed to be WordPress with the Astra theme (mid-2025 on), its AMP reader pages, and older
+themes, so container selectors list each.
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 the aliases of one article (slash or not, `?p=ID`, `?amp=1`, `utm_*`) reduce to one request.
 
 Crawl-routing knowledge of the site lives here, as extraction knowledge lives in
-`cleaning.profile`; the shapes come from `../shared/pvdn-site-profile.md` sections 1 and 3.
+`cleaning.profile`; the shapes come from `docs/site-profile.md` sections 1 and 3.
 """
 
 from __future__ import annotations
