@@ -56,13 +56,17 @@ class PageCleaner:
             return _clean(body, url, charset, options)
         for attempt in (1, 2):
             pool = self._ensure_pool()
-            submitted = pool.submit(_clean, body, url, charset, options)
-            try:
-                return await asyncio.wait_for(asyncio.wrap_future(submitted), self.timeout)
-            except TimeoutError:
+            waiting = asyncio.wrap_future(pool.submit(_clean, body, url, charset, options))
+            # Waited for without cancelling it on a timeout: cancelling would reach the pool's
+            # own future, which the pool then fails to break when its worker is killed.
+            waiting.add_done_callback(_consume)
+            done, _ = await asyncio.wait({waiting}, timeout=self.timeout)
+            if not done:
                 logger.error("cleaning %s took over %gs: given up", url, self.timeout)
                 self._restart(pool)
-                raise CleaningTimeoutError(url) from None
+                raise CleaningTimeoutError(url)
+            try:
+                return waiting.result()
             except BrokenProcessPool:
                 # Another page's timeout killed the pool under this one: once more.
                 self._restart(pool)
@@ -92,6 +96,12 @@ class PageCleaner:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+
+
+def _consume(future: asyncio.Future[CleanArticle]) -> None:
+    """Read a given-up page's outcome, so asyncio does not report it as never retrieved."""
+    if not future.cancelled():
+        future.exception()
 
 
 def _clean(body: bytes, url: str, charset: str | None, options: Options) -> CleanArticle:
