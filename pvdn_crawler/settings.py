@@ -32,6 +32,12 @@ EXTENSIONS = {
     "pvdn_crawler.collector.CollectorTuning": 520,
 }
 ITEM_PIPELINES = {"pvdn_crawler.pipelines.ArchivePipeline": 500}
+# What one response's callback yields is processed by this many tasks, which Scrapy starts for
+# every response (its default, 100, cost more than the spider's own work per page: an article
+# page yields its record, a few aliases and its new links, and the records wait for their
+# batch to be stored while the tasks stay alive). A page with more waiting items than this
+# has the rest of its output handled as the first ones are stored.
+CONCURRENT_ITEMS = 32
 LOG_LEVEL = "INFO"
 # One line per dropped item, never the item itself (raw HTML included) at INFO or above.
 LOG_FORMATTER = "pvdn_crawler.logformat.QuietLogFormatter"
