@@ -31,6 +31,7 @@ sys.path.insert(0, str(HERE))
 
 import crawl_bench  # noqa: E402
 import quality  # noqa: E402
+import reclean_bench  # noqa: E402
 import storage_bench  # noqa: E402
 import text_speed  # noqa: E402
 import warc_bench  # noqa: E402
@@ -66,7 +67,7 @@ def main() -> None:
         "--skip",
         action="append",
         default=[],
-        choices=["quality", "text", "crawl", "storage", "warc"],
+        choices=["quality", "text", "crawl", "storage", "reclean", "warc"],
     )
     args = parser.parse_args()
 
@@ -76,6 +77,7 @@ def main() -> None:
         ("quality", quality, {"repeats": args.repeats}),
         ("text", text_speed, {"repeats": args.repeats}),
         ("storage", storage_bench, {}),
+        ("reclean", reclean_bench, {}),
         ("crawl", crawl_bench, {"pages": args.pages}),
         ("warc", warc_bench, {"pages": args.pages}),
     ):
