@@ -140,6 +140,7 @@ class Counters:
     lock: threading.Lock = field(default_factory=threading.Lock)
     by_status: Counter[int] = field(default_factory=Counter)
     article_200: int = 0
+    discovery: int = 0  # requests a run makes whatever the site's size (`is_discovery`)
     busy_seconds: float = 0.0
 
     def snapshot(self) -> dict[str, Any]:
@@ -148,6 +149,7 @@ class Counters:
                 "requests": sum(self.by_status.values()),
                 "by_status": {str(k): v for k, v in sorted(self.by_status.items())},
                 "article_200": self.article_200,
+                "discovery": self.discovery,
                 "busy_seconds": round(self.busy_seconds, 3),
             }
 
@@ -155,7 +157,21 @@ class Counters:
         with self.lock:
             self.by_status.clear()
             self.article_200 = 0
+            self.discovery = 0
             self.busy_seconds = 0.0
+
+
+def is_discovery(path: str) -> bool:
+    """Whether a request is one of the fixed discovery requests of a run (issue 9 names them):
+    robots.txt, a feed, a sitemap or the first page of a listing. Their number does not grow
+    with the site, so a second run's cost is judged on the requests beyond them."""
+    path = urlsplit(path).path
+    return (
+        path == "/robots.txt"
+        or path.endswith("/feed/")
+        or "sitemap" in path
+        or path == "/headlines/"
+    )
 
 
 def _text_date(moment: datetime) -> str:
@@ -463,6 +479,7 @@ def start_site(
             self.wfile.write(body)
             with counters.lock:
                 counters.by_status[status] += 1
+                counters.discovery += is_discovery(self.path)
                 if status == 200 and resource.content_type == HTML:
                     counters.article_200 += not self.path.startswith("/headlines/")
                 counters.busy_seconds += time.perf_counter() - started
