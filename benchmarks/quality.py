@@ -31,8 +31,12 @@ per page, then over pages. The floor is lxml parsing the same bytes
 least once. All ratios are measured against baselines taken in the same run; the targets are
 judged on warm times, and the cold ratios are reported beside them.
 
-When ../shared/aeb-dev is present, cleaning and trafilatura are also scored on its 54 pages of
-other sites, the way its score.py scores them (re-implemented here: see `shingles`).
+With `--other-sites DIR` (a folder of other sites' pages with their true article bodies:
+`ground-truth.json` mapping each key to its `url` and `articleBody`, and `html/<key>.html.gz`,
+the layout of the article-extraction-benchmark's data), cleaning and trafilatura are also
+scored on those pages the way that benchmark scores them (re-implemented here: see
+`shingles`). Off PVDN cleaning takes its generic path, so this shows the generic path is at
+least as good as trafilatura alone.
 """
 
 from __future__ import annotations
@@ -65,7 +69,6 @@ __all__ = ["markdown", "run"]
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "fixtures" / "pages"
-AEB_DEV = ROOT.parent / "shared" / "aeb-dev"
 
 WORD = re.compile(r"\w+")
 
@@ -333,8 +336,8 @@ def _medians(times: dict[str, list[float]]) -> dict[str, float]:
 # ---- the run ----------------------------------------------------------------------------------
 
 
-def run(repeats: int = 7) -> dict[str, Any]:
-    """Score and time every extractor on the saved pages (and aeb-dev's when present)."""
+def run(repeats: int = 7, other_sites: Path | None = None) -> dict[str, Any]:
+    """Score and time every extractor on the saved pages (and on `other_sites`' when given)."""
     started = time.perf_counter()
     contestants = {**EXTRACTORS, PARSE: _parse}
     tallies: dict[str, dict[str, _Tally]] = {}
@@ -366,7 +369,7 @@ def run(repeats: int = 7) -> dict[str, Any]:
         "repeats": repeats,
         "paths": dict(sorted(paths.items(), key=lambda item: item[0] != "pvdn")),
         "pages": pages,
-        "aeb_dev": aeb_dev(max(1, min(repeats, 3))),
+        "aeb_dev": aeb_dev(other_sites, max(1, min(repeats, 3))) if other_sites else None,
         "seconds": time.perf_counter() - started,
     }
 
@@ -395,7 +398,7 @@ def _targets(figures: dict[str, Any], ratios: dict[str, list[float]]) -> dict[st
     return out
 
 
-# ---- other sites: ../shared/aeb-dev -----------------------------------------------------------
+# ---- other sites: a folder in the article-extraction-benchmark's layout ------------------------
 
 
 def shingles(text: str) -> Counter[tuple[str, ...]]:
@@ -415,8 +418,9 @@ AEB_CONTESTANTS: dict[str, Callable[[str, str | None], str]] = {
 }
 
 
-def aeb_dev(repeats: int) -> dict[str, Any] | None:
-    """Shingle F1 of cleaning and trafilatura on aeb-dev's pages; None when it is absent.
+def aeb_dev(folder: Path, repeats: int) -> dict[str, Any] | None:
+    """Shingle F1 of cleaning and trafilatura on the pages in `folder`; None when it holds
+    no `ground-truth.json`.
 
     Scored as its score.py does: pages decoded as UTF-8 (errors replaced) and passed as str;
     per page tp = shingle overlap; precision is the mean over pages with any output shingle,
@@ -424,7 +428,7 @@ def aeb_dev(repeats: int) -> dict[str, Any] | None:
     exception counts as empty output. Timing here is ours: the warm median of `repeats`
     interleaved rounds per page, then the median over pages.
     """
-    truth_file = AEB_DEV / "ground-truth.json"
+    truth_file = folder / "ground-truth.json"
     if not truth_file.is_file():
         return None
     truth = json.loads(truth_file.read_text(encoding="utf-8"))
@@ -435,7 +439,7 @@ def aeb_dev(repeats: int) -> dict[str, Any] | None:
     times: dict[str, list[float]] = {name: [] for name in AEB_CONTESTANTS}
     paths: Counter[str] = Counter()
     for key, entry in sorted(truth.items()):
-        raw = gzip.decompress((AEB_DEV / "html" / f"{key}.html.gz").read_bytes())
+        raw = gzip.decompress((folder / "html" / f"{key}.html.gz").read_bytes())
         page, url = raw.decode("utf-8", "replace"), entry.get("url")
         paths[clean_html(page, url).extractor] += 1
         gold = shingles(entry["articleBody"])
@@ -562,10 +566,12 @@ def markdown(figures: dict[str, Any]) -> str:
     if aeb:
         paths = ", ".join(f"{n} {p}" for p, n in sorted(aeb["cleaning_paths"].items()))
         lines += [
-            f"### Other sites: `../shared/aeb-dev` ({aeb['pages']} pages)",
+            f"### Other sites ({aeb['pages']} pages, `--other-sites`)",
             "",
             "Not PVDN pages, so cleaning takes its generic path"
-            f" (paths taken: {paths}). Scored like that folder's `score.py`: 4-token shingles of"
+            f" (paths taken: {paths}). Pages of other sites with their true article bodies, in"
+            " the article-extraction-benchmark's layout, scored as that benchmark scores: 4-token"
+            " shingles of"
             " `\\w+` tokens (case kept), precision averaged over pages with any output, recall"
             " over all pages, F1 from the two means. This is a different measure from the token"
             " F1 above; the numbers are not comparable with it.",
@@ -580,7 +586,7 @@ def markdown(figures: dict[str, Any]) -> str:
             )
         lines.append("")
     else:
-        lines += ["(`../shared/aeb-dev` not present: other-site scores skipped.)", ""]
+        lines += ["(No `--other-sites` folder given: other-site scores skipped.)", ""]
     lines.append(f"Run time: {figures['seconds']:.0f} s.")
     return "\n".join(lines)
 
@@ -589,8 +595,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--repeats", type=int, default=7, help="timed runs per page (median)")
     parser.add_argument("--json", type=Path, help="also write the figures as JSON here")
+    parser.add_argument("--other-sites", type=Path, help="other sites' pages to score too")
     args = parser.parse_args()
-    figures = run(args.repeats)
+    figures = run(args.repeats, args.other_sites)
     print(markdown(figures))
     if args.json:
         args.json.write_text(json.dumps(figures, indent=2), encoding="utf-8")

@@ -64,6 +64,9 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=5000, help="generated pages to crawl")
     parser.add_argument("--repeats", type=int, default=7, help="timing repeats per page")
     parser.add_argument(
+        "--other-sites", type=Path, help="other sites' pages for quality.py (see there)"
+    )
+    parser.add_argument(
         "--skip",
         action="append",
         default=[],
@@ -74,7 +77,7 @@ def main() -> None:
     report: dict[str, Any] = {"machine": machine(), "command": COMMAND}
     sections: list[str] = []
     for name, module, kwargs in (
-        ("quality", quality, {"repeats": args.repeats}),
+        ("quality", quality, {"repeats": args.repeats, "other_sites": args.other_sites}),
         ("text", text_speed, {"repeats": args.repeats}),
         ("storage", storage_bench, {}),
         ("reclean", reclean_bench, {}),
