@@ -102,17 +102,7 @@ class RunWarcWriter:
         self._ensure_file()
         record_id = new_record_id()
         response, uri, date = response_member(capture, record_id, self._warcinfo_id)
-        request = b""
-        if capture.request is not None:
-            request = request_member(
-                capture.request,
-                uri=uri,
-                date=date,
-                concurrent_to=record_id,
-                warcinfo_id=self._warcinfo_id,
-                redaction=self.redaction,
-            )
-        return self._append(response, request)
+        return self._append(response, self._request(capture, uri, date, record_id))
 
     def write_revisit(self, capture: Capture, refers_to: RefersTo | None = None) -> WarcLocation:
         """A `revisit` record (profile server-not-modified) for a 304, plus its request.
@@ -123,17 +113,21 @@ class RunWarcWriter:
         self._ensure_file()
         record_id = new_record_id()
         revisit, uri, date = revisit_member(capture, refers_to, record_id, self._warcinfo_id)
-        request = b""
-        if capture.request is not None:
-            request = request_member(
-                capture.request,
-                uri=uri,
-                date=date,
-                concurrent_to=record_id,
-                warcinfo_id=self._warcinfo_id,
-                redaction=self.redaction,
-            )
-        return self._append(revisit, request)
+        return self._append(revisit, self._request(capture, uri, date, record_id))
+
+    def _request(self, capture: Capture, uri: str, date: str, concurrent_to: str) -> bytes:
+        """The `request` record of `capture` beside the record `concurrent_to`, or nothing
+        when the capture kept no request."""
+        if capture.request is None:
+            return b""
+        return request_member(
+            capture.request,
+            uri=uri,
+            date=date,
+            concurrent_to=concurrent_to,
+            warcinfo_id=self._warcinfo_id,
+            redaction=self.redaction,
+        )
 
     def write_resource(
         self,
