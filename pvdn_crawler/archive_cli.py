@@ -7,7 +7,8 @@
 The database is `--database` (before or after the command: an SQLite file path or an
 SQLAlchemy URL), else `PVDN_DATABASE_URL`, else `sqlite:///pvdn.sqlite3`. Reading commands
 never create an archive; every problem with one is a one-line message and a non-zero status
-(2; 1 for a search or look-up that found nothing). Output cut short by its reader (`| head`)
+(2; 1 for a search or look-up that found nothing; `reclean` 11, as a crawl, when the database
+refused records). Output cut short by its reader (`| head`)
 ends quietly with status 0.
 """
 
@@ -30,6 +31,7 @@ from sqlalchemy.exc import ArgumentError
 
 from pvdn_crawler import exports, history, warc_export
 from pvdn_crawler.browse import BrowseError, run_datasette
+from pvdn_crawler.extensions import EXIT_STATUS
 from pvdn_crawler.lookup import references
 from pvdn_crawler.mirror import start_mirror
 from pvdn_crawler.reclean import reclean
@@ -279,7 +281,8 @@ def cmd_browse(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 
 def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
-    """Run the current `cleaning` over every stored raw page; store what changed."""
+    """Run the current `cleaning` over every stored capture; store what changed. Refused
+    records end it with the crawl's status for them, so a cron job tells them apart."""
     if not _exists(url):
         raise CommandError(f"no archive at {url} (a crawl creates it: scrapy crawl pvdn)")
     progress = sys.stderr if sys.stderr.isatty() else None
@@ -291,7 +294,7 @@ def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
         warc_dir=args.warc_dir,
     )
     _dump({"pages": done.pages, "run": done.run_id, **done.outcomes}, out, indent=2)
-    return 10 if done.outcomes.get("rejected") else 0
+    return EXIT_STATUS["records refused"] if done.outcomes.get("rejected") else 0
 
 
 def cmd_demo(url: str | None, port: int, out: IO[str]) -> int:
@@ -543,7 +546,7 @@ def _parser() -> argparse.ArgumentParser:
     browse.add_argument(
         "--get", metavar="PATH", help="answer one request (e.g. /pvdn/articles.json) and exit"
     )
-    again = command("reclean", "re-run cleaning over the stored raw HTML")
+    again = command("reclean", "re-run cleaning over the stored captures (WARC files)")
     again.add_argument(
         "--workers", type=int, default=None, help="cleaning processes (default: cores)"
     )
