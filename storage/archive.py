@@ -1,8 +1,8 @@
 """Opening an archive: the one recipe every writer and reader uses.
 
-    with open_archive(url) as archive:            # a crawl, `reclean`, a migration
-        with archive.sessions.begin() as session:
-            ArchiveRepository(session).save_articles(records, seen_at=now)
+    with open_archive(url) as archive:            # a crawl, `reclean`
+        writer = BatchWriter(archive.sessions, run_id, warc=RunWarcWriter(...))
+        report = writer.write(changes)            # stored, or kept in `rejects` with a reason
 
     with open_archive(url, write=False) as archive:   # `stats`, `export`, `show`, ...
         ...
@@ -36,6 +36,7 @@ from storage.errors import (
     ArchiveMissingError,
     ArchiveReadOnlyError,
     ArchiveSchemaError,
+    StorageError,
 )
 from storage.faults import local_fault
 from storage.locking import sqlite_file, writer_lock
@@ -89,13 +90,26 @@ def open_archive(
             stack.callback(engine.dispose)
             try:
                 current, head = schema_state(engine)
+                if current is None and not write:
+                    raise ArchiveMissingError(
+                        f"{name} holds no archive (a crawl creates it: scrapy crawl pvdn)"
+                    )
                 if current != head:
                     if write:
                         upgrade_schema(engine, warc_dir=folder)
                     else:
-                        _upgrade_for_reading(engine, folder)
+                        _upgrade_for_reading(engine, name, folder)
+            except ArchiveError:
+                raise
             except (sa_exc.SQLAlchemyError, OSError) as error:
                 raise _archive_error(name, error) from None
+            except StorageError as error:  # a migration's own check, or its WARC writing
+                cause = error.__cause__
+                if isinstance(cause, sa_exc.SQLAlchemyError | OSError):
+                    raise _archive_error(name, cause) from None
+                raise ArchiveError(
+                    f"archive {name} cannot be upgraded: {_first_line(error)}"
+                ) from None
             yield Archive(name, engine, session_factory(engine), folder)
     finally:
         engine.dispose()
@@ -117,14 +131,22 @@ def schema_state(engine: Engine) -> tuple[str | None, str]:
     return current, head
 
 
-def _upgrade_for_reading(engine: Engine, warc_dir: Path | None) -> None:
+def _upgrade_for_reading(engine: Engine, name: str, warc_dir: Path | None) -> None:
     """An archive of an older schema is upgraded before it is read, under the writer lock. If
-    a crawl holds the lock, that crawl upgraded it when it started: read it as it is."""
+    a crawl holds the lock, that crawl upgrades it when it starts: read it once it has (a
+    crawl still migrating makes the reader say so, not fail on a missing column)."""
     try:
         with writer_lock(engine):
-            upgrade_schema(engine, warc_dir=warc_dir)
+            try:
+                upgrade_schema(engine, warc_dir=warc_dir)
+            finally:
+                engine.dispose()  # before the lock's descriptor closes: see storage.locking
     except ArchiveBusyError:
-        return
+        current, head = schema_state(engine)
+        if current != head:
+            raise ArchiveBusyError(
+                f"archive {name} is being upgraded by a running crawl: try again shortly"
+            ) from None
 
 
 def _check_sqlite_file(database: Path, name: str, *, write: bool) -> None:
@@ -140,10 +162,16 @@ def _check_sqlite_file(database: Path, name: str, *, write: bool) -> None:
             raise ArchiveError(f"cannot create archive {database}: its folder does not exist")
 
 
+def _first_line(error: BaseException) -> str:
+    """An error's message cut to one line; its type's name when it has no message."""
+    lines = str(error).splitlines()
+    return lines[0] if lines else type(error).__name__
+
+
 def _archive_error(name: str, error: BaseException) -> ArchiveError:
     """The one-line error for a database that could not be opened or upgraded."""
     cause = local_fault(error) or "database error"
-    detail = str(getattr(error, "orig", None) or error).splitlines()[0]
+    detail = _first_line(getattr(error, "orig", None) or error)
     if cause == "archive corrupt":
         return ArchiveCorruptError(f"archive {name} is not a readable archive: {detail}")
     if cause == "archive read-only":

@@ -321,7 +321,8 @@ class KnownPage:
 
 @dataclass(frozen=True, slots=True)
 class StoredArticle:
-    """An archived article without its raw HTML (read that through `raw_pages()`).
+    """An archived article without its page (the page is a WARC capture: `raw_pages()` gives
+    its location, `storage.warc.read_capture` the bytes).
 
     Datetimes of the crawl are UTC; the story's own dates keep the offset they were written
     with. `aliases` are sorted; `teasers` are the lists the page showed when last stored, in

@@ -101,7 +101,8 @@ _C = TypeVar(
     "_C", ArticleRecord, AliasRecord, NotModifiedRecord, GoneRecord, PageRecord, TeaserListRecord
 )
 
-# Rows per round trip when streaming; raw pages are ~100 KB each once decompressed.
+# Rows per round trip when streaming articles or revisions with their stories, aliases and
+# teasers (a few KB each).
 _ARTICLE_BATCH = 200
 # URLs per `IN (...)` list: far below every backend's limit on bound parameters.
 _IN_CHUNK = 500
@@ -542,7 +543,7 @@ class ArchiveRepository:
         Keys are all canonical URLs, all alias URLs and every known non-article address; an
         alias maps to its article's `KnownPage` (the same object). Where an address is both,
         the article wins. A few queries whatever the archive's size, reading only the columns
-        needed (no story, no raw HTML), through Core (plain tuples, without the ORM's per-row
+        needed (no story), through Core (plain tuples, without the ORM's per-row
         bookkeeping).
         """
         connection = self._connection()

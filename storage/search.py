@@ -55,6 +55,7 @@ __all__ = [
     "FTS_TABLE",
     "SEARCH_COLUMN",
     "SEARCH_INDEX",
+    "article_filters",
     "category_names",
     "fts5_query",
     "matching_categories",
@@ -66,8 +67,9 @@ __all__ = [
 FTS_TABLE = "articles_fts"
 SEARCH_COLUMN = "search_document"
 SEARCH_INDEX = "ix_articles_search_document"
-# FTS5 keeps its index in shadow tables named after the virtual table (no `_content` one:
-# the content is `articles` itself).
+# FTS5 keeps its index in shadow tables named after the virtual table. Ours reads its content
+# from `articles`, so it has no `_content` table; the name is listed all the same, so that an
+# index made otherwise is not taken for a table of the models either.
 _FTS5_SHADOWS = ("data", "idx", "docsize", "config", "content")
 NOT_IN_MODELS = frozenset({FTS_TABLE, *(f"{FTS_TABLE}_{s}" for s in _FTS5_SHADOWS), SEARCH_INDEX})
 """Names of the search objects that exist in the database but not in `storage.models`."""
@@ -107,11 +109,12 @@ class _Term:
 
 
 def _terms(query: str) -> list[_Term | None]:
-    """The query's terms in order; None stands for an `OR` between two terms."""
+    """The query's terms in order; None stands for an `or` (any case) between two terms."""
     terms: list[_Term | None] = []
     for match in _TERM.finditer(query):
         minus, phrase, word = match.groups()
-        if phrase is None and word == "OR" and not minus:
+        # Any case, as PostgreSQL's websearch_to_tsquery reads it: one query, one reading.
+        if phrase is None and word.upper() == "OR" and not minus:
             terms.append(None)
             continue
         value = phrase if phrase is not None else word

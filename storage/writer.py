@@ -136,8 +136,9 @@ class BatchWriter:
                     else:
                         location = self.warc.write_capture(capture)
                 except WarcError as error:
-                    if isinstance(error.__cause__, OSError):  # the disk, not the exchange
-                        raise error.__cause__ from error
+                    cause = error.__cause__
+                    if isinstance(cause, OSError):  # the disk, not the exchange
+                        raise cause from None  # (`from error` would loop: error's cause is it)
                     # This exchange cannot be a record (a URL too long, say): say why.
                     logger.error("not kept as WARC: %s: %s", capture.url, error)
                     report.warc_refused += 1

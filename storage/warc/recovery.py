@@ -60,8 +60,14 @@ def recover_folder(folder: Path) -> list[RecoveredFile]:
 
 
 def _recover_file(path: Path) -> RecoveredFile | None:
+    """Finish one left-open file: cut a torn last record, rename it (or delete it when it
+    holds no record). None when a live writer holds it, or finished it meanwhile."""
     final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
-    with path.open("r+b") as fh:
+    try:
+        fh = path.open("r+b")
+    except FileNotFoundError:
+        return None  # its writer finished it between the listing and now
+    with fh:
         try:
             fcntl.flock(fh.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -260,12 +260,14 @@ class RunWarcWriter:
         self._unsynced = True
 
     def _finish_file(self) -> None:
+        """Sync the file and give it its final name, still holding its lock: a recovery run
+        by another writer must not finish it at the same moment."""
         assert self._fd is not None
         os.fsync(self._fd)
-        os.close(self._fd)
-        self._fd = None
-        self._unsynced = False
         opened = self.folder / f"{self._name}{OPEN_SUFFIX}"
         opened.rename(self.folder / self._name)
         fsync_folder(self.folder)
+        os.close(self._fd)
+        self._fd = None
+        self._unsynced = False
         self._folder_unsynced = False

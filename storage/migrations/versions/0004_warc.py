@@ -65,6 +65,7 @@ _revisions = sa.table(
 
 
 def _warc_columns() -> list[sa.Column[str] | sa.Column[int]]:
+    """The three columns that locate a capture, made anew for each table's batch."""
     return [
         sa.Column("warc_file", sa.Text(), nullable=True),
         sa.Column("warc_offset", sa.BigInteger(), nullable=True),
@@ -73,11 +74,13 @@ def _warc_columns() -> list[sa.Column[str] | sa.Column[int]]:
 
 
 def _warc_dir() -> Path | None:
+    """The WARC folder `upgrade_schema` passed on (Alembic's config attributes), if any."""
     folder = context.config.attributes.get("warc_dir")
     return Path(folder) if folder else None
 
 
 def upgrade() -> None:
+    """Add the location columns, move every stored page into a WARC file, drop `raw_html`."""
     for table in ("articles", "article_revisions"):
         with op.batch_alter_table(table) as batch:
             for column in _warc_columns():
@@ -137,6 +140,7 @@ def _move_pages(connection: sa.Connection, folder: Path) -> None:
 
 
 def _point_at(connection: sa.Connection, article_id: int, location: WarcLocation) -> None:
+    """Point the article and its latest revision at the record its page was moved to."""
     values = {
         "warc_file": location.filename,
         "warc_offset": location.offset,
@@ -164,11 +168,19 @@ def _aware(value: datetime | str) -> datetime:
 
 def downgrade() -> None:
     """Bring the pages back into `raw_html` (zlib level 6) from the WARC records the articles
-    point at, then drop the location columns; an article without one gets an empty page."""
-    with op.batch_alter_table("articles") as batch:
-        batch.add_column(sa.Column("raw_html", sa.LargeBinary(), nullable=True))
+    point at, then drop the location columns; an article without one gets an empty page.
+    Refused without the WARC folder when any article has a capture: the columns dropped here
+    are the only way to its page."""
     connection = op.get_bind()
     folder = _warc_dir()
+    located = sa.select(sa.func.count()).where(_articles.c.warc_file.is_not(None))
+    if folder is None and connection.execute(located).scalar_one():
+        raise ArchiveError(
+            "this archive keeps its pages in WARC files; bringing them back into the database"
+            " needs the WARC folder (set PVDN_WARC_DIR)"
+        )
+    with op.batch_alter_table("articles") as batch:
+        batch.add_column(sa.Column("raw_html", sa.LargeBinary(), nullable=True))
     rows = connection.execute(
         sa.select(
             _articles.c.id, _articles.c.warc_file, _articles.c.warc_offset, _articles.c.warc_length
