@@ -51,6 +51,7 @@ from storage import (
     open_archive,
 )
 from storage.archive import Archive
+from storage.engine import warc_dir
 from storage.warc import RunWarcWriter
 
 logger = logging.getLogger(__name__)
@@ -59,8 +60,8 @@ T = TypeVar("T")
 
 @dataclass(frozen=True)
 class WarcSettings:
-    """`PVDN_WARC_ENABLED`, `PVDN_WARC_DIR` (None: beside an SQLite archive),
-    `PVDN_WARC_MAX_FILE_BYTES`."""
+    """`PVDN_WARC_ENABLED`, `PVDN_WARC_DIR` (else the environment variable of that name, else
+    beside an SQLite archive), `PVDN_WARC_MAX_FILE_BYTES`."""
 
     enabled: bool = True
     folder: Path | None = None
@@ -68,10 +69,9 @@ class WarcSettings:
 
     @classmethod
     def from_settings(cls, settings: BaseSettings) -> WarcSettings:
-        folder = settings.get("PVDN_WARC_DIR")
         return cls(
             enabled=settings.getbool("PVDN_WARC_ENABLED"),
-            folder=Path(folder).expanduser() if folder else None,
+            folder=warc_dir(settings.get("PVDN_WARC_DIR")),
             max_file_bytes=settings.getint("PVDN_WARC_MAX_FILE_BYTES"),
         )
 

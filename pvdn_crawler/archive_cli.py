@@ -8,7 +8,7 @@ The database is `--database` (before or after the command: an SQLite file path o
 SQLAlchemy URL), else `PVDN_DATABASE_URL`, else `sqlite:///pvdn.sqlite3`. Reading commands
 never create an archive; every problem with one is a one-line message and a non-zero status
 (2; 1 for a search or look-up that found nothing; `reclean` 11, as a crawl, when the database
-refused records). Output cut short by its reader (`| head`)
+refused records, and 9 when a capture could not be read). Output cut short by its reader (`| head`)
 ends quietly with status 0.
 """
 
@@ -44,6 +44,7 @@ from storage import (
     database_url,
     open_archive,
 )
+from storage.engine import warc_dir
 from storage.locking import sqlite_file
 from storage.search import matching_categories
 
@@ -282,7 +283,8 @@ def cmd_browse(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """Run the current `cleaning` over every stored capture; store what changed. Refused
-    records end it with the crawl's status for them, so a cron job tells them apart."""
+    records and unreadable captures end it with the crawl's status for them (11, 9), so a
+    cron job tells them apart."""
     if not _exists(url):
         raise CommandError(f"no archive at {url} (a crawl creates it: scrapy crawl pvdn)")
     progress = sys.stderr if sys.stderr.isatty() else None
@@ -293,8 +295,12 @@ def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
         all_revisions=args.all_revisions,
         warc_dir=args.warc_dir,
     )
-    _dump({"pages": done.pages, "run": done.run_id, **done.outcomes}, out, indent=2)
-    return EXIT_STATUS["records refused"] if done.outcomes.get("rejected") else 0
+    _dump(
+        {"pages": done.pages, "run": done.run_id, "status": done.status, **done.outcomes},
+        out,
+        indent=2,
+    )
+    return EXIT_STATUS[done.status]
 
 
 def cmd_demo(url: str | None, port: int, out: IO[str]) -> int:
@@ -370,6 +376,9 @@ def _output(
         with partial.open("w", encoding="utf-8", newline="") as file:
             yield file
         partial.replace(target)
+    except OSError as error:  # no such folder, no permission, a full disk: one line
+        partial.unlink(missing_ok=True)
+        raise CommandError(f"-o {path}: {error.strerror or error}") from None
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
@@ -576,10 +585,7 @@ _COMMANDS: dict[str, Callable[[str, argparse.Namespace, IO[str]], int]] = {
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    if getattr(args, "warc_dir", None) is None:
-        args.warc_dir = (
-            Path(os.environ["PVDN_WARC_DIR"]) if os.environ.get("PVDN_WARC_DIR") else None
-        )
+    args.warc_dir = warc_dir(getattr(args, "warc_dir", None))
     try:
         _read_dates(args)
         given = getattr(args, "database", None)

@@ -49,17 +49,31 @@ from storage.warc import WarcError, read_capture
 __all__ = ["ReCleaned", "reclean"]
 
 _BATCH = 100
+UNREADABLE = "capture unreadable"  # the outcome of a page whose WARC record cannot be read
 # A page's re-clean: a label, and the record to store when the story changed.
 _Result = tuple[str, ArticleRecord | None]
 
 
 @dataclass(frozen=True)
 class ReCleaned:
-    """What a re-clean did: outcome counts, pages read, and the run's id."""
+    """What a re-clean did: outcome counts, pages read, the run's id and its status (as
+    recorded in `crawl_runs`: "ok", "records refused", or "storage failure" when a capture
+    could not be read)."""
 
     outcomes: Counter[str]
     pages: int
     run_id: int
+    status: str = "ok"
+
+
+def _status(outcomes: Counter[str]) -> str:
+    """The run's status from its outcomes: refused records first, then unreadable captures
+    (a missing or damaged WARC file is a local fault, not a page that did not change)."""
+    if outcomes["rejected"]:
+        return "records refused"
+    if any(label.startswith(UNREADABLE) for label in outcomes):
+        return "storage failure"
+    return "ok"
 
 
 def reclean(
@@ -105,13 +119,13 @@ def reclean(
                         outcomes.update(writer.write(changed).counts)
                     pages += len(batch)
                     bar.update(len(batch))
-            status = "ok" if not outcomes["rejected"] else "records refused"
+            status = _status(outcomes)
         finally:
             with archive.sessions.begin() as session:
                 ArchiveRepository(session).finish_run(
                     run_id, _now(), status, {"pages": pages, **outcomes}
                 )
-    return ReCleaned(outcomes, pages, run_id)
+    return ReCleaned(outcomes, pages, run_id, status)
 
 
 def _replace_revisions(
@@ -173,7 +187,7 @@ def _reclean_page(folder: Path, page: RawPage) -> _Result:
     try:
         capture = read_capture(folder, page.warc)
     except WarcError as error:
-        return (f"capture unreadable ({type(error).__name__})", None)
+        return (f"{UNREADABLE} ({type(error).__name__})", None)
     # Every stored page came from the site (or a mirror of it): its host is the site's.
     host = urlsplit(page.raw_url).hostname or ""
     article = clean_html(

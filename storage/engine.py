@@ -26,18 +26,21 @@ from storage.errors import StorageError
 __all__ = [
     "DATABASE_URL_ENV",
     "DEFAULT_DATABASE_URL",
+    "WARC_DIR_ENV",
     "alembic_config",
     "database_url",
     "make_engine",
     "migrations_dir",
     "session_factory",
     "upgrade_schema",
+    "warc_dir",
 ]
 
 DEFAULT_DATABASE_URL = "sqlite:///pvdn.sqlite3"
 """An SQLite file in the working directory: the archive works with no setup at all."""
 
 DATABASE_URL_ENV = "PVDN_DATABASE_URL"
+WARC_DIR_ENV = "PVDN_WARC_DIR"
 
 _MIGRATIONS_PACKAGE = "storage"
 _MIGRATIONS_FOLDER = "migrations"
@@ -89,6 +92,13 @@ def database_url(explicit: str | None = None) -> str:
     if explicit:
         return explicit
     return os.environ.get(DATABASE_URL_ENV) or DEFAULT_DATABASE_URL
+
+
+def warc_dir(explicit: str | Path | None = None) -> Path | None:
+    """The WARC folder to use: an explicit value, else `$PVDN_WARC_DIR`, else None (beside an
+    SQLite archive). The crawl and the commands read it alike, so both find the same files."""
+    folder = explicit or os.environ.get(WARC_DIR_ENV)
+    return Path(folder).expanduser() if folder else None
 
 
 def make_engine(url: str) -> Engine:

@@ -309,13 +309,30 @@ def test_reclean_streams_the_archive_through_worker_processes(
     monkeypatch.setattr(reclean_module, "_BATCH", 2)
     status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "2")
     assert status == 0
-    assert {k: v for k, v in json.loads(out).items() if k != "run"} == {"pages": 5, "changed": 5}
+    done = {k: v for k, v in json.loads(out).items() if k != "run"}
+    assert done == {"pages": 5, "status": "ok", "changed": 5}
     for case in cases:
         canonical = json.loads((case / "expected.json").read_text(encoding="utf-8"))[
             "canonical_url"
         ]
         assert _revisions(path, canonical) == [STALE_BODY, _expected_body(case)], case.name
     assert _runs(path) == [("reclean", "ok", {"pages": 5, "changed": 5})]
+
+
+def test_reclean_with_a_warc_file_gone_is_a_storage_failure(
+    archive: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A capture that cannot be read is a local fault, not a page that did not change: the
+    run is recorded as a storage failure and the command exits 9, as a crawl would."""
+    for warc in archive.with_name("archive-warc").glob("*.warc.gz"):
+        warc.unlink()
+    status, out, _ = _run(capsys, "--database", str(archive), "reclean", "--workers", "1")
+    assert status == 9
+    done = json.loads(out)
+    assert done["status"] == "storage failure"
+    assert [k for k in done if k.startswith("capture unreadable")] != []
+    assert _runs(archive)[-1][1] == "storage failure"
+    assert _revisions(archive, CANONICAL) == [STALE_BODY]
 
 
 def test_reclean_keeps_a_post_id_the_page_does_not_show(
@@ -351,7 +368,8 @@ def test_reclean_reads_a_page_in_the_charset_its_header_named(
     _store(path, [record])
     status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "1")
     assert status == 0
-    assert {k: v for k, v in json.loads(out).items() if k != "run"} == {"pages": 1, "unchanged": 1}
+    done = {k: v for k, v in json.loads(out).items() if k != "run"}
+    assert done == {"pages": 1, "status": "ok", "unchanged": 1}
     for flag in ("--all-revisions",):
         status, out, _ = _run(capsys, "--database", str(path), "reclean", flag, "--workers", "1")
         assert status == 0 and "revision re-cleaned" not in json.loads(out), out

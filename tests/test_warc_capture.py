@@ -603,7 +603,7 @@ def test_an_archive_of_0003_moves_its_pages_into_a_warc_and_recleans_to_the_same
         done = json.loads(out)
         del done["run"]
         # Both read one page per article: an earlier version kept no page to read.
-        assert done == {"pages": len(stored), "unchanged": len(stored)}, flag
+        assert done == {"pages": len(stored), "status": "ok", "unchanged": len(stored)}, flag
     assert query(database, "SELECT id, content_hash, body FROM article_revisions") == revisions
 
     # And the page reads back as it was stored.
