@@ -1,15 +1,16 @@
 """Python's cyclic garbage collector, set for a crawl's way of allocating.
 
 A crawl allocates in bursts that outlive CPython's youngest generation (700 allocations): for
-every response Scrapy starts `CONCURRENT_ITEMS` (100) tasks to process what the callback
+every response Scrapy starts `CONCURRENT_ITEMS` tasks (its default 100; 32 in settings.py) to
+process what the callback
 yields, and the items that wait for their batch to be stored keep theirs alive longer still.
 Those objects are promoted to the oldest generation, which then fills fast enough to be
 collected about twice a second; each such collection walks every object in the process
 (Scrapy, Twisted, SQLAlchemy, lxml's Python side: ~180,000 objects, 100-200 ms). Profiled on
 the benchmark site, the collector took a quarter of the crawl process's time.
 
-So for the length of the crawl the objects that exist when the spider opens (modules, classes,
-the archive's known pages: never garbage) are moved out of the collector's sight
+So for the length of the crawl the objects that exist when the spider opens (modules, classes:
+never garbage) are moved out of the collector's sight
 (`gc.freeze`), and the youngest generation is collected after `YOUNG_THRESHOLD` allocations
 instead of 700, so that a response's short-lived objects are freed by reference counting
 before a collection could promote them. Cyclic garbage is still collected, only in larger

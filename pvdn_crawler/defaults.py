@@ -1,13 +1,18 @@
 """Every `PVDN_` setting and its default, defined here once.
 
-The spider applies them at Scrapy's "default" priority (`PvdnSpider.update_settings`), so a
-project `settings.py`, `-s NAME=VALUE` or a Scrapyd job's settings override any of them, and
-components read them with plain `settings.getint(name)` and no second default.
+The project's add-on (`PvdnDefaults`, in settings.py's `ADDONS`) applies them for every
+command, `scrapy fetch URL` and `shell` included, which run Scrapy's own DefaultSpider; the
+spider applies them too (`PvdnSpider.update_settings`), for a crawl started with other project
+settings. Both use a priority below the project's, so `settings.py`, `-s NAME=VALUE` or a
+Scrapyd job's settings override any of them, and components read them with plain
+`settings.getint(name)` and no second default.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+from scrapy.settings import BaseSettings
 
 PVDN_SETTINGS: dict[str, Any] = {
     # Contact address put into the User-Agent ("pvdn-archive/<version> (+<url>)") so the site
@@ -57,3 +62,11 @@ PVDN_SETTINGS: dict[str, Any] = {
     # keeps answering 5xx, means disallow-all (RFC 9309 2.3.1.4).
     "PVDN_ROBOTS_TIMEOUT": 10,
 }
+
+
+class PvdnDefaults:
+    """A Scrapy add-on: the `PVDN_` defaults at the add-on priority, whatever the spider."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        for name, value in PVDN_SETTINGS.items():
+            settings.set(name, value, priority="addon")

@@ -28,6 +28,8 @@ from scrapy.http import Response
 from scrapy.statscollectors import StatsCollector
 from scrapy.utils.httpobj import urlparse_cached
 
+from pvdn_crawler.middlewares import REFUSED_STATUSES
+
 logger = logging.getLogger(__name__)
 
 EXIT_STATUS = {
@@ -48,7 +50,7 @@ EXIT_STATUS = {
 # Causes of an unreachable robots.txt that mean no connection to the site at all.
 _NO_CONNECTION = frozenset({"connection", "dns"})
 # Answers that say the site refuses this client, rather than that a page is missing.
-_REFUSALS = ("http_401", "http_403", "http_429", "http_451")
+_REFUSALS = tuple(f"http_{status}" for status in sorted(REFUSED_STATUSES))
 # Article fields whose absence on more than PVDN_MAX_MISSING_SHARE of a run's article pages
 # means the pages stopped yielding them (a redesign, a theme change).
 WATCHED_FIELDS = ("title", "body", "published")
@@ -81,6 +83,8 @@ class Figures:
     robots_forbidden: int = 0  # requests robots.txt did not allow
     robots_unreachable: str = ""  # why a robots.txt could not be read, if one could not
     export_failed: int = 0  # feed export errors (opening, writing or storing a feed)
+    spider_errors: int = 0  # pages whose callback raised (a bug: the page is not archived)
+    warc_refused: int = 0  # exchanges that could not be written as WARC records
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any], duration: float) -> Figures:
@@ -109,6 +113,8 @@ class Figures:
             ),
             answered=n("pvdn/answered"),
             robots_forbidden=n("pvdn/robots/forbidden"),
+            spider_errors=n("spider_exceptions/count"),
+            warc_refused=n("pvdn/warc/refused"),
             export_failed=n("pvdn/export/failed")
             + sum(int(v) for k, v in stats.items() if k.startswith("feedexport/failed_count/")),
             robots_unreachable=",".join(
@@ -176,6 +182,8 @@ def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = N
         return Verdict("unfinished")
     if figures.rejected:
         return Verdict("records refused", f"{figures.rejected} kept in the rejects table")
+    if figures.warc_refused:
+        return Verdict("records refused", f"{figures.warc_refused} captures not kept as WARC")
     if figures.export_failed:
         return Verdict("export failed", f"{figures.export_failed} feed export error(s)")
     if figures.refused >= _MIN_REFUSALS and figures.refused * 10 >= figures.responses:
@@ -190,6 +198,9 @@ def verdict(reason: str, figures: Figures, limits: Limits, fault: str | None = N
             return Verdict("layout drift", f"{lacking} of {parsed} article pages without a {name}")
     if figures.failed > limits.max_errors:
         return Verdict("too many errors", f"{figures.failed} failed requests")
+    if figures.spider_errors:
+        # Unlike a failed download, a bug fails the same page in every run: never "ok".
+        return Verdict("too many errors", f"{figures.spider_errors} pages lost to spider errors")
     return Verdict("ok")
 
 

@@ -47,7 +47,7 @@ logger = logging.getLogger(__name__)
 _REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Answers by which a site refuses this client (a WAF, a login wall, a rate limit, a legal
 # block), as opposed to a page that is missing: each is a failed request.
-_REFUSED = frozenset({401, 403, 407, 429, 451})
+REFUSED_STATUSES = frozenset({401, 403, 407, 429, 451})
 # Set on the robots.txt requests of pvdn_crawler.robots: their failures are the robots.txt's
 # verdict (`pvdn/robots/unreachable/...`), not failed requests of the crawl.
 ROBOTS_META = "pvdn_robots"
@@ -275,7 +275,7 @@ class FailureStatsMiddleware(_CountsInStats):
     def process_response(self, request: Request, response: Response) -> Response:
         if request.meta.get(ROBOTS_META):
             return response
-        if response.status >= 500 or response.status in _REFUSED:
+        if response.status >= 500 or response.status in REFUSED_STATUSES:
             self.stats.inc_value(f"pvdn/failed/http_{response.status}")
         return response
 

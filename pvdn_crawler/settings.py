@@ -32,6 +32,8 @@ EXTENSIONS = {
     "pvdn_crawler.collector.CollectorTuning": 520,
 }
 ITEM_PIPELINES = {"pvdn_crawler.pipelines.ArchivePipeline": 500}
+# Every PVDN_ setting's default (pvdn_crawler/defaults.py), for every command of the project.
+ADDONS = {"pvdn_crawler.defaults.PvdnDefaults": 0}
 # What one response's callback yields is processed by this many tasks, which Scrapy starts for
 # every response (its default, 100, cost more than the spider's own work per page: an article
 # page yields its record, a few aliases and its new links, and the records wait for their

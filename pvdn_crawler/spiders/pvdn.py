@@ -33,6 +33,7 @@ from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
 from pvdn_crawler.items import FeedHints, article_record, teaser_list_record
+from pvdn_crawler.origin import site_origin
 from pvdn_crawler.revisits import RevisitPolicy
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
@@ -138,10 +139,8 @@ class PvdnSpider(scrapy.Spider):
         self.max_pages = arguments.max_pages
         self.since = arguments.since
         self.full = arguments.full
-        host = urlsplit(self.base_url).hostname or ""
-        bare = host.removeprefix("www.")
-        local = host == "localhost" or host.replace(".", "").isdigit()
-        self.allowed_domains = [host] if local else sorted({bare, f"www.{bare}"})
+        self._site = site_origin(self.base_url)
+        self.allowed_domains = sorted(self._site.hosts)
         # A mirror's pages are the site's pages: the cleaning profile applies to its host too.
         self.cleaning_options = Options(site_hosts=frozenset(self.allowed_domains))
         self.identity = UrlIdentity()
@@ -463,6 +462,7 @@ class PvdnSpider(scrapy.Spider):
         if not same_site(target_url, self.base_url):
             self._count("redirects/off_site")
             return
+        target_url = self._site.upgraded(target_url) or target_url
         sighting = self.identity.redirected(response.url, target_url)
         yield from sighting.aliases
         if sighting.first and (sighting.known is None or self.full):
@@ -491,6 +491,8 @@ class PvdnSpider(scrapy.Spider):
         knows of it is due; its new forms recorded as aliases of a known article."""
         if not same_site(url, self.base_url) or page_kind(url) is not PageKind.ARTICLE:
             return
+        # An old plain-http link names the https page: known under that form, not new.
+        url = self._site.upgraded(url) or url
         if self.since is not None and stamp is not None and stamp.date() < self.since:
             self._count("articles/older_than_since")
             return
