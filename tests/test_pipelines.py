@@ -129,6 +129,9 @@ LIMITS = Limits(max_generic_share=0.3, max_missing_share=0.1, max_errors=25)
         ("finished", {"missing": {"title": 0, "body": 0, "published": 4}}, None, "layout drift", 4),
         ("finished", {"missing": {"title": 0, "body": 1, "published": 0}}, None, "ok", 0),
         ("finished", {"failed": 26}, None, "too many errors", 5),
+        # Below PVDN_MAX_ERRORS, but a spider error loses its page in every run.
+        ("finished", {"failed": 1, "spider_errors": 1}, None, "too many errors", 5),
+        ("finished", {"warc_refused": 1}, None, "records refused", 11),
         ("archive_unusable", {"responses": 0}, None, "archive unusable", 10),
         ("shutdown", {}, None, "unfinished", 1),
     ],

@@ -6,15 +6,18 @@ import asyncio
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 import scrapy
+from scrapy.addons import AddonManager
 from scrapy.http import HtmlResponse, Response, XmlResponse
 from scrapy.settings import Settings
 from scrapy.utils.test import get_crawler
 
 from pvdn_crawler.cleaner import PageCleaner
+from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
 from pvdn_crawler.spiders.pvdn import PvdnSpider, SpiderArguments
 from storage.records import (
@@ -192,6 +195,18 @@ def test_known_articles_are_not_fetched_again_unless_due() -> None:
     assert _urls(dated) == [f"{SITE}/old-story/"]
 
 
+def test_an_old_http_link_is_the_known_https_article_not_a_new_one() -> None:
+    """Old posts link to the site over plain http: that is the https page the archive knows,
+    not a new article to fetch in every run."""
+    known = {f"{SITE}/old-story/": KnownPage(f"{SITE}/old-story/", last_seen=T0, checked_at=T0)}
+    spider = _spider(known)
+    insecure = SITE.replace("https://", "http://")
+    assert list(spider._discover(f"{insecure}/old-story/")) == []
+    assert spider.crawler.stats.get_value("pvdn/revisits/skipped_known") == 1
+    # A new article linked the same way is fetched once, over https.
+    assert _urls(spider._discover(f"{insecure}/new-story/")) == [f"{SITE}/new-story/"]
+
+
 def test_gone_is_said_once_for_known_articles_and_missing_links_are_remembered() -> None:
     known = {f"{SITE}/removed/": KnownPage(f"{SITE}/removed/", last_seen=T0)}
     spider = _spider(known)
@@ -275,6 +290,18 @@ def test_pvdn_defaults_yield_to_project_and_command_line_settings() -> None:
     PvdnSpider.update_settings(settings)
     assert settings.getfloat("PVDN_RECHECK_SHARE") == 0.5
     assert settings.getfloat("PVDN_RECENT_DAYS") == 2.0
+
+
+def test_pvdn_defaults_reach_commands_that_run_no_pvdn_spider() -> None:
+    """`scrapy fetch URL` and `shell` run Scrapy's DefaultSpider: the project's add-on gives
+    them the PVDN_ defaults all the same (a robots.txt timeout of 0 would refuse the page)."""
+    settings = Settings()
+    settings.setmodule("pvdn_crawler.settings", priority="project")
+    settings.set("PVDN_MAX_ERRORS", 3, priority="cmdline")
+    crawler = SimpleNamespace(settings=settings)
+    AddonManager(crawler).load_settings(settings)  # type: ignore[arg-type]
+    assert settings.getfloat("PVDN_ROBOTS_TIMEOUT") == PVDN_SETTINGS["PVDN_ROBOTS_TIMEOUT"] > 0
+    assert settings.getint("PVDN_MAX_ERRORS") == 3
 
 
 def test_polite_defaults() -> None:

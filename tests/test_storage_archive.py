@@ -12,6 +12,7 @@ import contextlib
 import hashlib
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 import zipfile
@@ -86,6 +87,16 @@ def test_reading_a_missing_archive_creates_nothing(tmp_path: Path) -> None:
         pytest.fail("opened an archive that does not exist")
     assert str(missing) in _one_line(error.value)
     assert list(tmp_path.iterdir()) == []
+
+    empty = tmp_path / "empty.sqlite3"  # a file SQLite opens, holding no archive
+    empty.touch()
+    with pytest.raises(ArchiveMissingError) as error, open_archive(sqlite_url(empty), write=False):
+        pytest.fail("opened a database that holds no archive")
+    assert str(empty) in _one_line(error.value)
+    with sqlite3.connect(empty) as connection:  # no table made (SQLite's header aside)
+        assert connection.execute("SELECT count(*) FROM sqlite_master").fetchone() == (0,)
+    connection.close()
+    empty.unlink()
 
     nowhere = sqlite_url(tmp_path / "no-such-folder" / "a.sqlite3")
     with pytest.raises(ArchiveError, match="folder does not exist") as error, open_archive(nowhere):
