@@ -147,6 +147,8 @@ class UrlIdentity:
                 known = self.known.get(target)
                 if known is None or known.kind != "redirect" or not known.target_url:
                     break
+                if _host(known.target_url) != _host(target):
+                    break  # a redirect off the site is remembered, never followed
                 moved = request_url(known.target_url)
             if moved == target:
                 break
@@ -161,3 +163,8 @@ class UrlIdentity:
         if not post_id.isdigit() or len(post_id) > _MAX_ID_DIGITS:
             return None
         return self._by_post_id.get(int(post_id))
+
+
+def _host(url: str) -> str:
+    """The host an address names, without the `www.` the site answers on too."""
+    return (urlsplit(url).hostname or "").removeprefix("www.")

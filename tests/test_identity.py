@@ -79,6 +79,14 @@ def test_a_remembered_redirect_leads_to_its_target() -> None:
     assert (sighting.target, sighting.first, sighting.known) == (f"{SITE}/avocados/", True, None)
 
 
+def test_a_remembered_redirect_off_the_site_is_not_followed() -> None:
+    """A post that now redirects to another site: the next run does not ask for that site's
+    page (the origin guard would refuse it, every run); the redirect stays a known page."""
+    moved = KnownPage(f"{SITE}/moved/", kind="redirect", target_url="https://example.org/x/")
+    sighting = UrlIdentity({f"{SITE}/moved/": moved}).sight(f"{SITE}/moved/")
+    assert (sighting.target, sighting.known) == (f"{SITE}/moved/", moved)
+
+
 def test_redirect_loops_and_huge_post_ids_end() -> None:
     loop = {
         f"{SITE}/a/": KnownPage(f"{SITE}/a/", kind="redirect", target_url=f"{SITE}/b/"),
