@@ -121,6 +121,33 @@ def test_max_pages_bounds_listing_walks_and_is_counted() -> None:
     assert spider.crawler.stats.get_value("pvdn/bounds/listing_pages") == 1
 
 
+def test_listing_pages_in_flight_cannot_walk_past_the_bound() -> None:
+    """WordPress pagination links several pages at once (2, 3, the last): they are counted
+    when asked for, so `max_pages=3` asks for two more pages, not every one linked."""
+    numbered = "".join(f'<a href="{SITE}/headlines/page/{n}">{n}</a>' for n in (2, 3, 4, 97))
+    spider = _spider(max_pages="3")
+    first = _urls(_page(spider, _html(f"{SITE}/headlines/", LISTING.replace("</body>", numbered))))
+    second = _urls(_page(spider, _html(f"{SITE}/headlines/page/2", numbered)))
+    walked = [u for u in first + second if "/headlines/" in u]
+    assert walked == [f"{SITE}/headlines/page/2", f"{SITE}/headlines/page/3"]
+    assert spider.crawler.stats.get_value("pvdn/bounds/listing_pages") >= 1
+
+
+def test_a_bound_reached_over_known_articles_keeps_the_next_run_trusting() -> None:
+    """A walk that reaches the bound on a page of archived articles held nothing back: it is
+    not a `bounds/` count (which would make the next run walk every listing again)."""
+    known = {
+        f"{SITE}/first-story/": KnownPage(f"{SITE}/first-story/", last_seen=T0, checked_at=T0),
+        f"{SITE}/second-story/": KnownPage(f"{SITE}/second-story/", last_seen=T0, checked_at=T0),
+    }
+    spider = _spider(known, max_pages="1")  # an untrusted run: it walks on past known pages
+    assert f"{SITE}/headlines/page/2" not in _urls(
+        _page(spider, _html(f"{SITE}/headlines/", LISTING))
+    )
+    assert spider.crawler.stats.get_value("pvdn/bounds/listing_pages") is None
+    assert spider.crawler.stats.get_value("pvdn/listings/bound_at_known") == 1
+
+
 def test_article_record_with_canonical_aliases_and_teasers() -> None:
     page = FIXTURES / "pages" / "a03-mid2025-manual-excerpt" / "page.html"
     spider = _spider()

@@ -146,7 +146,8 @@ class PvdnSpider(scrapy.Spider):
         self.identity = UrlIdentity()
         self.trusted = False
         self._exhausted: set[str] = set()
-        self._listing_pages: defaultdict[str, int] = defaultdict(int)
+        # Pages of each listing archive asked for beyond its first page.
+        self._listing_requested: defaultdict[str, set[str]] = defaultdict(set)
         self._hints: dict[str, FeedHints] = {}
         self._new_requested = 0
         # Set from the crawler's settings in from_crawler.
@@ -358,18 +359,18 @@ class PvdnSpider(scrapy.Spider):
             request_url(response.url), "listing", response.status, capture=self._capture(response)
         )
         archive = _archive_of(response.url)
-        self._listing_pages[archive] += 1
         links = [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
         kinds = [(url, page_kind(url)) for url in links if same_site(url, self.base_url)]
         articles = [url for url, kind in kinds if kind is PageKind.ARTICLE]
-        if articles and self.trusted and all(map(self.identity.lookup, articles)):
+        all_known = bool(articles) and all(map(self.identity.lookup, articles))
+        if all_known and self.trusted:
             # Listings run newest first: a page of known addresses means the rest are too.
             self._exhausted.add(archive)
             self._count("listings/stopped_at_known")
         for url in articles:
             yield from self._discover(url)
         for url, kind in kinds:
-            if kind is PageKind.LISTING and self._may_walk(url):
+            if kind is PageKind.LISTING and self._may_walk(url, all_known):
                 yield scrapy.Request(request_url(url), callback=self.parse_page)
 
     async def _front_teasers(self, response: HtmlResponse) -> AsyncIterator[TeaserListRecord]:
@@ -396,13 +397,23 @@ class PvdnSpider(scrapy.Spider):
             self._cleaner = PageCleaner.from_crawler(self.crawler)
         return self._cleaner
 
-    def _may_walk(self, url: str) -> bool:
+    def _may_walk(self, url: str, behind_known: bool) -> bool:
+        """Whether to ask for a listing page linked from another. Pages are counted against
+        `max_pages` when asked for (the first page of each archive included), so pages in
+        flight cannot walk past the bound. The bound reached from a page whose articles are all
+        known is the end of a walk over known pages (a run after an unfinished one walks
+        every listing): it is counted apart, so the next run trusts the archive again and
+        stops at known pages, instead of every later run walking to the bound."""
+        if "/page/" not in url:
+            return True  # an archive's first page: the one page of it always walked
         archive = _archive_of(url)
-        if archive in self._exhausted and "/page/" in url:
+        requested = self._listing_requested[archive]
+        if archive in self._exhausted or request_url(url) in requested:
             return False
-        if self.max_pages is not None and self._listing_pages[archive] >= self.max_pages:
-            self._count("bounds/listing_pages")
+        if self.max_pages is not None and len(requested) + 1 >= self.max_pages:
+            self._count("listings/bound_at_known" if behind_known else "bounds/listing_pages")
             return False
+        requested.add(request_url(url))
         return True
 
     async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
