@@ -63,8 +63,10 @@ class ArchivePipeline:
         return item
 
     def _watch(self, record: ArticleRecord) -> None:
-        """Count the article page and the watched fields it lacks."""
+        """Count the article page, the path its cleaning took and the watched fields it lacks
+        (here, so that the drift shares divide counts of the same pages)."""
         self.stats.inc_value("pvdn/articles/parsed")
+        self.stats.inc_value(f"pvdn/extractor/{record.story.extractor}")
         for name in WATCHED_FIELDS:
             if not getattr(record.story, name):
                 self.stats.inc_value(f"pvdn/articles/without_{name}")

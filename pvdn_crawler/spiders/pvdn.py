@@ -424,7 +424,6 @@ class PvdnSpider(scrapy.Spider):
         except CleaningTimeoutError:
             self._count("failed/clean_timeout")
             return
-        self._count(f"extractor/{article.extractor}")
         canonical = article.canonical_url
         if not canonical or not same_site(canonical, self.base_url):
             canonical = response.url
