@@ -17,6 +17,7 @@ before the write, and that rule is what makes them exact.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -257,18 +258,19 @@ class ArchiveRepository:
         """
         require_aware("seen_at", seen_at)
         outcomes: list[SaveOutcome | None] = [None] * len(records)
-        pending = list(enumerate(records))
-        while pending:
-            taken: set[str] = set()
-            batch: list[tuple[int, ArticleRecord]] = []
-            later: list[tuple[int, ArticleRecord]] = []
-            for position, record in pending:
-                (later if record.canonical_url in taken else batch).append((position, record))
-                taken.add(record.canonical_url)
+        # Round n holds each article's n-th record: one pass to sort them, one save a round.
+        rounds: list[list[tuple[int, ArticleRecord]]] = []
+        copies: Counter[str] = Counter()
+        for position, record in enumerate(records):
+            number = copies[record.canonical_url]
+            copies[record.canonical_url] += 1
+            if number == len(rounds):
+                rounds.append([])
+            rounds[number].append((position, record))
+        for batch in rounds:
             done = self._save_distinct([record for _, record in batch], seen_at)
             for (position, _), outcome in zip(batch, done, strict=True):
                 outcomes[position] = outcome
-            pending = later
         return [outcome for outcome in outcomes if outcome is not None]
 
     def add_alias(self, alias_url: str, canonical_url: str, seen_at: datetime) -> bool:
