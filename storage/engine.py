@@ -7,9 +7,11 @@ PostgreSQL is a change of URL (`PVDN_DATABASE_URL`) and nothing more.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from functools import cache
 from importlib import resources
 from importlib.resources.abc import Traversable
@@ -32,6 +34,7 @@ __all__ = [
     "make_engine",
     "migrations_dir",
     "session_factory",
+    "sqlite_foreign_keys_off",
     "upgrade_schema",
     "warc_dir",
 ]
@@ -174,19 +177,29 @@ def upgrade_schema(engine: Engine, revision: str = "head", *, warc_dir: Path | N
     config = alembic_config()
     # Where migration 0004 moves the pages the database held (see storage.archive).
     config.attributes["warc_dir"] = warc_dir
-    with engine.connect() as connection:
-        sqlite = connection.dialect.name == "sqlite"
-        if sqlite:
-            _raw_execute(connection, "PRAGMA foreign_keys=OFF")
-        try:
-            with connection.begin():
-                config.attributes["connection"] = connection
-                command.upgrade(config, revision)
-                if sqlite:
-                    _check_sqlite_foreign_keys(connection)
-        finally:
-            if sqlite:
-                _raw_execute(connection, "PRAGMA foreign_keys=ON")
+    with (
+        engine.connect() as connection,
+        sqlite_foreign_keys_off(connection),
+        connection.begin(),
+    ):
+        config.attributes["connection"] = connection
+        command.upgrade(config, revision)
+        if connection.dialect.name == "sqlite":
+            _check_sqlite_foreign_keys(connection)
+
+
+@contextlib.contextmanager
+def sqlite_foreign_keys_off(connection: Connection) -> Iterator[None]:
+    """On SQLite, foreign keys off for the block (set on the raw connection, outside any
+    transaction, where the pragma takes effect); elsewhere nothing."""
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    _raw_execute(connection, "PRAGMA foreign_keys=OFF")
+    try:
+        yield
+    finally:
+        _raw_execute(connection, "PRAGMA foreign_keys=ON")
 
 
 def _raw_execute(connection: Connection, sql: str) -> None:

@@ -13,7 +13,7 @@ import logging.config
 from alembic import context
 from sqlalchemy import Connection
 
-from storage.engine import database_url, make_engine
+from storage.engine import database_url, make_engine, sqlite_foreign_keys_off
 from storage.models import Base
 from storage.search import outside_models
 
@@ -63,7 +63,8 @@ def run_migrations_online() -> None:
         return
     engine = make_engine(database_url(config.get_main_option("sqlalchemy.url")))
     try:
-        with engine.connect() as own_connection:
+        # Foreign keys off on SQLite, as upgrade_schema does: a batch rebuild drops a table.
+        with engine.connect() as own_connection, sqlite_foreign_keys_off(own_connection):
             _run_on(own_connection)
     finally:
         engine.dispose()
