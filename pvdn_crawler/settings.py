@@ -22,14 +22,11 @@ TWISTED_REACTOR = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
 # The archive (opened when the spider opens) and the run's judge; the pipeline stores through
 # the archive. Feed exports (`-O articles.jsonl`) write the stored articles only, and a feed
 # that cannot be written makes the run's verdict "export failed" (pvdn_crawler/feeds.py).
-# The garbage collector is set for the crawl's allocations while it runs
-# (pvdn_crawler/collector.py).
 EXTENSIONS = {
     "scrapy.extensions.feedexport.FeedExporter": None,
     "pvdn_crawler.feeds.ArchiveFeedExporter": 0,
     "pvdn_crawler.extensions.RunHealth": 500,
     "pvdn_crawler.archive.CrawlArchive": 510,
-    "pvdn_crawler.collector.CollectorTuning": 520,
 }
 ITEM_PIPELINES = {"pvdn_crawler.pipelines.ArchivePipeline": 500}
 # Every PVDN_ setting's default (pvdn_crawler/defaults.py), for every command of the project.
