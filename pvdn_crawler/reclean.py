@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, replace
@@ -49,6 +49,7 @@ from storage.warc import WarcError, read_capture
 __all__ = ["ReCleaned", "reclean"]
 
 _BATCH = 100
+_IN_FLIGHT_PER_WORKER = 2  # batches submitted ahead of the one being written, per worker
 UNREADABLE = "capture unreadable"  # the outcome of a page whose WARC record cannot be read
 # A page's re-clean: a label, and the record to store when the story changed.
 _Result = tuple[str, ArticleRecord | None]
@@ -150,30 +151,32 @@ def _cleaned_batches(
     workers: int,
     all_revisions: bool,
 ) -> Iterator[tuple[list[RawPage], list[_Result]]]:
-    """Batches of stored pages with their re-clean results, the next batch cleaning while
-    the caller writes this one."""
+    """Batches of stored pages with their re-clean results. A few batches per worker are in
+    the pool at any time (memory stays a few batches whatever the archive's size), so the
+    workers keep cleaning while the caller writes, rather than waiting for it."""
     after = 0
-    pending: tuple[list[RawPage], list[Future[list[_Result]]]] | None = None
+    pending: deque[tuple[list[RawPage], list[Future[list[_Result]]]]] = deque()
+    exhausted = False
     while True:
-        with archive.sessions() as session:
-            repository = ArchiveRepository(session)
-            read = repository.revision_pages if all_revisions else repository.raw_pages
-            batch = read(after_id=after, limit=_BATCH)
-        submitted = None
-        if batch:
+        while not exhausted and len(pending) < _IN_FLIGHT_PER_WORKER * workers:
+            with archive.sessions() as session:
+                repository = ArchiveRepository(session)
+                read = repository.revision_pages if all_revisions else repository.raw_pages
+                batch = read(after_id=after, limit=_BATCH)
+            if not batch:
+                exhausted = True
+                break
             after = batch[-1].id
-            chunk = max(1, len(batch) // (workers * 4))
+            chunk = max(1, len(batch) // workers)
             futures = [
                 pool.submit(_reclean_pages, folder, batch[i : i + chunk])
                 for i in range(0, len(batch), chunk)
             ]
-            submitted = (batch, futures)
-        if pending is not None:
-            pages, futures = pending
-            yield pages, [record for future in futures for record in future.result()]
-        if submitted is None:
+            pending.append((batch, futures))
+        if not pending:
             return
-        pending = submitted
+        pages, futures = pending.popleft()
+        yield pages, [record for future in futures for record in future.result()]
 
 
 def _reclean_pages(folder: Path, pages: list[RawPage]) -> list[_Result]:
