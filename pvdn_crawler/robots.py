@@ -32,6 +32,7 @@ run's verdict reads (`pvdn_crawler.extensions`). Scrapy's own `robotstxt/*` stat
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from dataclasses import dataclass
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 ROBOTS_PATH = "/robots.txt"
 _MAX_REDIRECTS = 5  # RFC 9309 2.3.1.2: follow at least five
+_RETRY_PAUSE = 0.5  # seconds before a second attempt, growing by as much for each further one
 
 
 @dataclass(frozen=True)
@@ -156,7 +158,10 @@ class RobotsMiddleware:
         url = key + ROBOTS_PATH
         deadline = time.monotonic() + self.timeout
         cause = "timeout"
-        for _attempt in range(1 + self.retries):
+        for attempt in range(1 + self.retries):
+            if attempt:
+                # A struggling server gets a pause between attempts, not a burst of them.
+                await asyncio.sleep(min(_RETRY_PAUSE * attempt, deadline - time.monotonic()))
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from email.utils import parsedate_to_datetime
@@ -452,8 +452,9 @@ class PvdnSpider(scrapy.Spider):
         yield record
         links = [teaser.url for teaser in article.teasers if teaser.url]
         links += [response.urljoin(href.strip()) for href in response.xpath("//a/@href").getall()]
-        for item in self._discover_all(links):
-            yield item
+        for url in links:
+            for item in self._discover(url):
+                yield item
 
     def _redirect(self, response: Response) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
         location = response.headers.get("Location")
@@ -489,10 +490,6 @@ class PvdnSpider(scrapy.Spider):
             yield PageRecord(request_url(response.url), "missing", response.status, capture=capture)
 
     # -- bookkeeping -----------------------------------------------------------------------
-
-    def _discover_all(self, urls: Iterable[str]) -> Iterator[scrapy.Request | AliasRecord]:
-        for url in urls:
-            yield from self._discover(url)
 
     def _discover(
         self, url: str, stamp: datetime | None = None, hints: FeedHints | None = None
