@@ -15,6 +15,10 @@
 
 Pages are read and written a batch at a time, so memory does not grow with the archive.
 
+Unlike the other migrations, this one uses live code (`storage.warc`'s writer and reader):
+the WARC files it writes must be the ones the archive reads today, and the record format is
+a standard (WARC/1.1) that later versions keep reading, so the dependency is deliberate.
+
 Revision ID: 0004
 Revises: 0003
 Create Date: 2026-12-04
