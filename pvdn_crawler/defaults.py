@@ -3,9 +3,9 @@
 The project's add-on (`PvdnDefaults`, in settings.py's `ADDONS`) applies them for every
 command, `scrapy fetch URL` and `shell` included, which run Scrapy's own DefaultSpider; the
 spider applies them too (`PvdnSpider.update_settings`), for a crawl started with other project
-settings. Both use a priority below the project's, so `settings.py`, `-s NAME=VALUE` or a
-Scrapyd job's settings override any of them, and components read them with plain
-`settings.getint(name)` and no second default.
+settings. Both use Scrapy's lowest priority, so a command's own settings, `settings.py`,
+`-s NAME=VALUE` or a Scrapyd job's settings override any of them, and components read them
+with plain `settings.getint(name)` and no second default.
 """
 
 from __future__ import annotations
@@ -65,8 +65,10 @@ PVDN_SETTINGS: dict[str, Any] = {
 
 
 class PvdnDefaults:
-    """A Scrapy add-on: the `PVDN_` defaults at the add-on priority, whatever the spider."""
+    """A Scrapy add-on: the `PVDN_` defaults whatever the spider, at Scrapy's lowest
+    priority (not the add-on one), so that what a command sets (`scrapy parse` turning
+    `PVDN_ARCHIVE_WRITE` off) still wins."""
 
     def update_settings(self, settings: BaseSettings) -> None:
         for name, value in PVDN_SETTINGS.items():
-            settings.set(name, value, priority="addon")
+            settings.set(name, value, priority="default")
