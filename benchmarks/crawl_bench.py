@@ -630,7 +630,7 @@ def run(pages: int = 5000, repeats: int = 3) -> dict[str, Any]:
 
     variants = {name: _variant(found) for name, found in runs.items()}
     noop_rate, full_rate = variants["noop"]["pages_per_s"], variants["full"]["pages_per_s"]
-    throughput_ratio = full_rate / noop_rate if noop_rate else 0.0
+    throughput_ratio = round(full_rate / noop_rate, 3) if noop_rate else 0.0
     server_share = statistics.median(
         r["server"]["cpu_s"] / r["crawl_s"] for r in runs["full"] if r["crawl_s"]
     )
