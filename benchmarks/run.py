@@ -103,7 +103,8 @@ def main() -> None:
             + ", ".join(f"{k} {v}" for k, v in info["packages"].items())
             + ".",
             "",
-            f"Rerun with `{COMMAND}` (about ten minutes; `--skip crawl` for a quick one). It"
+            f"Rerun with `{COMMAND}` (about fifteen minutes; `--skip crawl` for a quick one;"
+            " `--other-sites DIR` adds other sites' pages, see `quality.py`). It"
             " writes this file and `benchmarks/report.json`. Timings on this machine are noisy:"
             " every speed figure is a median, and targets are judged on ratios against a"
             " baseline measured in the same run. No test asserts a timing.",
