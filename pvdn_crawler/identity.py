@@ -14,12 +14,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
+from pvdn_crawler.origin import MAX_REDIRECT_HOPS
 from pvdn_crawler.urls import alias_form, request_url
 from storage.records import AliasRecord, KnownPage
 
 __all__ = ["FetchedArticle", "Sighting", "UrlIdentity"]
 
-_MAX_HOPS = 5
 _MAX_ID_DIGITS = 19  # a 64-bit post id; longer digit strings are not one (and slow to parse)
 
 
@@ -141,7 +141,7 @@ class UrlIdentity:
         """Follow the redirects seen this run and the ones the archive remembers, a few hops
         at most: a known redirect leads to its target, which may not be known yet (a run
         killed between the two)."""
-        for _ in range(_MAX_HOPS):
+        for _ in range(MAX_REDIRECT_HOPS):
             moved = self._moved.get(target)
             if moved is None:
                 known = self.known.get(target)

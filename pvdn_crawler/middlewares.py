@@ -39,12 +39,11 @@ from twisted.internet import defer, error
 from twisted.web._newclient import ResponseFailed, ResponseNeverReceived
 from twisted.web.http import _DataLoss
 
-from pvdn_crawler.origin import SiteOrigin, site_origin, without_credentials
+from pvdn_crawler.origin import REDIRECT_STATUSES, SiteOrigin, site_origin, without_credentials
 from pvdn_crawler.urls import PageKind, page_kind, request_url
 
 logger = logging.getLogger(__name__)
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
 # Answers by which a site refuses this client (a WAF, a login wall, a rate limit, a legal
 # block), as opposed to a page that is missing: each is a failed request.
 REFUSED_STATUSES = frozenset({401, 403, 407, 429, 451})
@@ -303,7 +302,7 @@ class RedirectLoopMiddleware(_CountsInStats):
 
     def process_response(self, request: Request, response: Response) -> Response:
         location = response.headers.get("Location")
-        if response.status in _REDIRECTS and location:
+        if response.status in REDIRECT_STATUSES and location:
             source = request_url(request.url)
             self._moves[source] = request_url(response.urljoin(location.decode("latin-1")))
             if self._leads_back(source):

@@ -25,6 +25,10 @@ from typing import Literal
 from urllib.parse import SplitResult, urlsplit, urlunsplit
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
+# Answers that send the client elsewhere (each one checked against the origin before it is
+# followed), and how many of them in a row a page may take.
+REDIRECT_STATUSES = (301, 302, 303, 307, 308)
+MAX_REDIRECT_HOPS = 5
 
 Refusal = Literal["credentials", "scheme", "host", "port"]
 

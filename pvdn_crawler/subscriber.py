@@ -30,13 +30,12 @@ from scrapy.crawler import Crawler
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import FormRequest, Response, TextResponse
 
-from pvdn_crawler.origin import Origin, origin_of, same_origin
+from pvdn_crawler.origin import REDIRECT_STATUSES, Origin, origin_of, same_origin
 
 USER_VARIABLE = "PVDN_SUBSCRIBER_USER"
 PASSWORD_VARIABLE = "PVDN_SUBSCRIBER_PASSWORD"
 LOGIN_PATH = "/wp-login.php"
 LOGGED_IN_COOKIE = b"wordpress_logged_in_"
-_REDIRECTS = [301, 302, 303, 307, 308]
 # WordPress's form, or any form with its two fields.
 _LOGIN_FORM = "//form[.//input[@name='log'] and .//input[@name='pwd']]"
 _BUTTONS = frozenset({"submit", "button", "reset", "image", "file"})
@@ -121,7 +120,7 @@ def login_form_request(page: Response, credentials: Credentials) -> FormRequest:
     meta: dict[str, Any] = {
         "dont_cache": True,
         "dont_redirect": True,
-        "handle_httpstatus_list": _REDIRECTS,
+        "handle_httpstatus_list": list(REDIRECT_STATUSES),
     }
     return FormRequest(action, formdata=fields, meta=meta, dont_filter=True)
 
@@ -148,7 +147,7 @@ def check_login(answer: Response) -> None:
     if any(cookie.lstrip().startswith(LOGGED_IN_COOKIE) for cookie in cookies):
         return
     location = answer.headers.get(b"Location")
-    if answer.status in _REDIRECTS and location:
+    if answer.status in REDIRECT_STATUSES and location:
         target = urlsplit(answer.urljoin(location.decode("latin-1")))
         if target.path != LOGIN_PATH:
             return

@@ -33,7 +33,7 @@ from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
 from pvdn_crawler.defaults import PVDN_SETTINGS
 from pvdn_crawler.identity import UrlIdentity
 from pvdn_crawler.items import FeedHints, article_record, teaser_list_record
-from pvdn_crawler.origin import site_origin
+from pvdn_crawler.origin import MAX_REDIRECT_HOPS, REDIRECT_STATUSES, site_origin
 from pvdn_crawler.revisits import RevisitPolicy
 from pvdn_crawler.subscriber import Credentials, LoginFailedError, log_in
 from pvdn_crawler.urls import (
@@ -61,11 +61,9 @@ try:
     _VERSION = version("pvdn-archive")
 except PackageNotFoundError:  # running from a checkout that was not installed
     _VERSION = "dev"
-_REDIRECTS = [301, 302, 303, 307, 308]
 _GONE = [404, 410]
 # Statuses a page request handles itself: redirects, Not Modified, gone.
-_ANSWERS = [*_REDIRECTS, 304, *_GONE]
-_MAX_HOPS = 5
+_ANSWERS = [*REDIRECT_STATUSES, 304, *_GONE]
 # WordPress body classes of posts, of attachment pages, of Pages and of archives.
 _POST_CLASSES = frozenset({"single", "single-post", "single-format-standard"})
 _ATTACHMENT_CLASSES = frozenset({"attachment", "single-attachment"})
@@ -298,7 +296,7 @@ class PvdnSpider(scrapy.Spider):
     async def parse_page(self, response: Response) -> AsyncIterator[Any]:
         """An answer to a page request: a listing is walked for links, an article cleaned and
         stored, anything else remembered as what it is."""
-        if response.status in _REDIRECTS:
+        if response.status in REDIRECT_STATUSES:
             for answer in self._redirect(response):
                 yield answer
             return
@@ -459,7 +457,7 @@ class PvdnSpider(scrapy.Spider):
     def _redirect(self, response: Response) -> Iterator[scrapy.Request | AliasRecord | PageRecord]:
         location = response.headers.get("Location")
         hops = int(response.meta.get("hops", 0)) + 1
-        if not location or hops > _MAX_HOPS:
+        if not location or hops > MAX_REDIRECT_HOPS:
             self._count("redirects/abandoned")
             return
         target_url = alias_form(response.urljoin(location.decode("latin-1")))
