@@ -45,6 +45,7 @@ __all__ = [
     "TeaserSighting",
     "UTCDateTime",
     "WarcColumns",
+    "warc_location",
 ]
 
 # Named constraints: Alembic's batch mode on SQLite rebuilds tables and can only drop or alter a
@@ -164,6 +165,8 @@ STORY_COLUMNS: tuple[str, ...] = (
 
 
 def _offset_minutes(value: datetime | None) -> int | None:
+    """The UTC offset a datetime was written with, in minutes: kept beside the UTC value
+    (`*_offset` columns), since neither backend keeps the offset itself."""
     offset = None if value is None else value.utcoffset()
     return None if offset is None else int(offset.total_seconds() // 60)
 
@@ -186,12 +189,12 @@ class WarcColumns:
 
     @property
     def warc(self) -> WarcLocation | None:
-        if self.warc_file is None or self.warc_offset is None or self.warc_length is None:
-            return None
-        return WarcLocation(self.warc_file, self.warc_offset, self.warc_length)
+        """Where the row's capture is kept; None when no capture was kept."""
+        return warc_location(self.warc_file, self.warc_offset, self.warc_length)
 
     @staticmethod
     def warc_values(location: WarcLocation | None) -> dict[str, Any]:
+        """The three columns of a location, for an insert or an update."""
         return {
             "warc_file": location.filename if location else None,
             "warc_offset": location.offset if location else None,
@@ -399,3 +402,13 @@ class Reject(Base):
     kind: Mapped[str]
     reason: Mapped[str]
     at: Mapped[datetime]
+
+
+def warc_location(
+    filename: str | None, offset: int | None, length: int | None
+) -> WarcLocation | None:
+    """A row's three location columns as one value (rows read through Core as much as ORM
+    objects); None when the row kept no capture."""
+    if filename is None or offset is None or length is None:
+        return None
+    return WarcLocation(filename, offset, length)

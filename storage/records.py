@@ -192,6 +192,7 @@ class ArticleRecord:
     warc: WarcLocation | None = None
 
     def __post_init__(self) -> None:
+        """Refuse a record no row could be keyed by, before it reaches a batch."""
         if not self.canonical_url:
             raise ValueError("canonical_url must not be empty")
         if self.post_id is not None and sane_post_id(self.post_id) is None:
@@ -257,6 +258,7 @@ class PageRecord:
     capture: Capture | None = field(default=None, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        """Refuse a kind the archive does not know, so a typo cannot become a page kind."""
         if self.kind not in PAGE_KINDS:
             raise ValueError(f"unknown page kind {self.kind!r}")
 
@@ -316,6 +318,7 @@ class KnownPage:
 
     @property
     def is_article(self) -> bool:
+        """Whether the address is a stored article (or its alias), not another known page."""
         return self.kind == "article"
 
 

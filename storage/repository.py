@@ -58,6 +58,7 @@ from storage.models import (
     TeaserLink,
     TeaserSighting,
     WarcColumns,
+    warc_location,
 )
 from storage.records import (
     AliasRecord,
@@ -162,6 +163,7 @@ class ArchiveRepository:
         outcomes: list[Outcome | None] = [None] * len(changes)
 
         def fill(positions: list[int], done: Sequence[Outcome | None]) -> None:
+            """Put each kind's outcomes back at the positions of its changes."""
             for position, outcome in zip(positions, done, strict=True):
                 outcomes[position] = outcome
 
@@ -681,7 +683,7 @@ class ArchiveRepository:
                 row.id,
                 row.canonical_url,
                 row.raw_url,
-                _location(row.warc_file, row.warc_offset, row.warc_length),
+                warc_location(row.warc_file, row.warc_offset, row.warc_length),
                 row.etag,
                 row.last_modified,
                 row.content_hash,
@@ -714,7 +716,7 @@ class ArchiveRepository:
                 row.id,
                 row.canonical_url,
                 row.raw_url,
-                _location(row.warc_file, row.warc_offset, row.warc_length),
+                warc_location(row.warc_file, row.warc_offset, row.warc_length),
                 content_hash=row.content_hash,
                 post_id=row.post_id,
                 revision=row.number,
@@ -775,7 +777,7 @@ class ArchiveRepository:
         return [
             location
             for row in self._session.execute(statement)
-            if (location := _location(*row)) is not None
+            if (location := warc_location(*row)) is not None
         ]
 
     def stats(self) -> ArchiveStats:
@@ -1031,6 +1033,7 @@ def _article_upsert(dialect: str) -> Insert:
 
 
 def _article_row(record: ArticleRecord, content_hash: str, seen_at: datetime) -> dict[str, Any]:
+    """The `articles` row of a new or changed story, as the batched upsert binds it."""
     return {
         **StoryColumns.story_values(record.story),
         "canonical_url": record.canonical_url,
@@ -1050,6 +1053,8 @@ def _article_row(record: ArticleRecord, content_hash: str, seen_at: datetime) ->
 
 @cache
 def _alias_upsert(dialect: str) -> Insert:
+    """Insert an alias, or point an existing one at its (possibly new) article; built once
+    per dialect, since only the bound values change between batches."""
     statement = _insert_for(dialect, ArticleAlias)
     return statement.on_conflict_do_update(
         index_elements=[ArticleAlias.url],
@@ -1062,6 +1067,8 @@ def _alias_upsert(dialect: str) -> Insert:
 
 @cache
 def _teaser_upsert(dialect: str) -> Insert:
+    """Insert a teaser seen on a page, or refresh the one seen before (latest position and
+    text, `seen_count + 1`); built once per dialect."""
     statement = _insert_for(dialect, TeaserLink)
     incoming = statement.excluded
     return statement.on_conflict_do_update(
@@ -1078,6 +1085,7 @@ def _teaser_upsert(dialect: str) -> Insert:
 
 
 def _teaser_row(page_id: int, teaser: Teaser, seen_at: datetime) -> dict[str, Any]:
+    """The `teaser_links` row of one teaser as the upsert binds it."""
     return {
         "page_id": page_id,
         "kind": teaser.kind,
@@ -1094,6 +1102,7 @@ def _teaser_row(page_id: int, teaser: Teaser, seen_at: datetime) -> dict[str, An
 
 @cache
 def _page_upsert(dialect: str) -> Insert:
+    """Insert or refresh a known non-article page; built once per dialect."""
     statement = _insert_for(dialect, Page)
     incoming = statement.excluded
     not_modified = incoming.status == 304
@@ -1118,6 +1127,8 @@ def _page_upsert(dialect: str) -> Insert:
 
 @cache
 def _touch_statement() -> Update:
+    """An unchanged article seen again: its seen and check times move, its gone marks clear,
+    and validators the answer did not repeat are kept."""
     table = _table(Article)
     return (
         update(table)
@@ -1135,6 +1146,8 @@ def _touch_statement() -> Update:
 
 @cache
 def _resolve_sightings_statement() -> Update:
+    """Teaser sightings of an address that has just become a stored article (or an alias
+    of one) are pointed at it, so trending history counts them under the article."""
     table = _table(TeaserSighting)
     return (
         update(table)
@@ -1150,6 +1163,7 @@ def _page_of(change: ArticleRecord | TeaserListRecord) -> str:
 
 @cache
 def _gone_statement() -> Update:
+    """An article that answered 404 or 410: marked gone from the first such answer on."""
     table = _table(Article)
     at = bindparam("b_at", type_=table.c.gone_at.type)
     return (
@@ -1180,6 +1194,7 @@ def _table(model: type[Base]) -> Table:
 
 
 def _chunks(values: Sequence[str] | Sequence[int]) -> Iterable[list[Any]]:
+    """`values` in slices small enough for one `IN (...)` (SQLite caps bound parameters)."""
     for start in range(0, len(values), _IN_CHUNK):
         yield list(values[start : start + _IN_CHUNK])
 
@@ -1237,12 +1252,6 @@ def _stored_revision(revision: ArticleRevision) -> StoredRevision:
         captured_at=revision.captured_at,
         warc=revision.warc,
     )
-
-
-def _location(filename: str | None, offset: int | None, length: int | None) -> WarcLocation | None:
-    if filename is None or offset is None or length is None:
-        return None
-    return WarcLocation(filename, offset, length)
 
 
 def _run_summary(run: CrawlRun) -> RunSummary:

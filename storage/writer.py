@@ -82,6 +82,7 @@ class WriteReport:
 
     @property
     def counts(self) -> Counter[str]:
+        """How many changes had each outcome (changes about no known article left out)."""
         return Counter(outcome for outcome in self.outcomes if outcome is not None)
 
 
@@ -156,6 +157,8 @@ class BatchWriter:
     def _write(
         self, changes: Sequence[Change], seen_at: datetime, report: WriteReport
     ) -> list[str | None]:
+        """One transaction for the batch; if the database refuses it, each change on its own,
+        so one bad change costs itself, not its batch (the outcomes in the batch's order)."""
         try:
             with self.sessions.begin() as session:
                 repository = ArchiveRepository(session)
@@ -172,6 +175,8 @@ class BatchWriter:
     def _reject(
         self, change: Change, error: BaseException, at: datetime, report: WriteReport
     ) -> None:
+        """Keep a refused change in `rejects` with its reason, so the run says what it lost
+        and the change can be looked at; a reject that cannot be kept either is logged."""
         reason = _reason(error)
         rejected = RejectedChange(change_url(change), change_kind(change), reason)
         logger.error("archive refused %s %s: %s", rejected.kind, rejected.url, reason)
@@ -185,6 +190,8 @@ class BatchWriter:
 
 
 def _raise_if_local(error: BaseException) -> None:
+    """Stop the batch when the fault is the disk's or the database's, not the values':
+    retrying changes one by one would only refuse every one of them for the same cause."""
     cause = local_fault(error)
     if cause is not None:
         raise StorageFaultError(cause, _reason(error)) from error
