@@ -94,6 +94,7 @@ class Redaction:
     )
 
     def __post_init__(self) -> None:
+        """Names compared case-blind, as HTTP header and form field names are matched."""
         object.__setattr__(self, "form_fields", frozenset(n.lower() for n in self.form_fields))
         object.__setattr__(self, "headers", frozenset(n.lower() for n in self.headers))
 
@@ -107,6 +108,7 @@ class _ExactHeaders(StatusAndHeaders):  # type: ignore[misc]
     """
 
     def compute_headers_buffer(self, header_filter: Any = None) -> None:
+        """The block as the original bytes (warcio would percent-encode them)."""
         self.headers_buff = self.to_str(None).encode("latin-1") + b"\r\n"
 
 
@@ -198,6 +200,7 @@ def target_uri(url: str) -> str:
 
 
 def _http_uri(url: str) -> str:
+    """The record's target URI; only http(s) exchanges are written as request/response."""
     uri = target_uri(url)
     if not uri.lower().startswith(("http://", "https://")):
         raise WarcError(f"an HTTP capture needs an http(s) URL, not {uri[:200]!r}")
@@ -213,12 +216,14 @@ def warc_date(moment: datetime) -> str:
 
 
 def new_record_id() -> str:
+    """A fresh WARC-Record-ID (a UUID URN, as WARC/1.1 recommends)."""
     return f"<urn:uuid:{uuid.uuid4()}>"
 
 
 def _warc_headers(
     record_type: str, record_id: str, date: str, extra: Iterable[tuple[str, str | None]]
 ) -> StatusAndHeaders:
+    """A record's WARC header block; optional headers without a value are left out."""
     headers = [("WARC-Type", record_type), ("WARC-Record-ID", record_id), ("WARC-Date", date)]
     headers += [(name, value) for name, value in extra if value]
     return StatusAndHeaders("", headers, protocol=WARC_VERSION)
@@ -250,6 +255,8 @@ def _member(
 
 
 def _status_line(status: int, reason: str) -> str:
+    """The response's status line text, refused when the status is not an HTTP status; a
+    missing reason phrase gets the standard one, and line breaks cannot reach the record."""
     if not isinstance(status, int) or isinstance(status, bool) or not 100 <= status <= 999:
         raise WarcError(f"an HTTP status is a number from 100 to 999, got {status!r}")
     if not reason:
@@ -262,6 +269,7 @@ def _status_line(status: int, reason: str) -> str:
 
 
 def _ip_address(address: str | None) -> str | None:
+    """The WARC-IP-Address value: a real IP address or nothing, never free text."""
     if address is None or address == "":
         return None
     try:
@@ -271,6 +279,7 @@ def _ip_address(address: str | None) -> str | None:
 
 
 def _protocol(protocol: str) -> str:
+    """The status line's protocol as the server gave it, or HTTP/1.1 when it is not one."""
     return protocol if _HTTP_VERSION.match(protocol) else "HTTP/1.1"
 
 
@@ -345,6 +354,9 @@ def _redact_form(body: bytes, fields: frozenset[str]) -> tuple[bytes, list[str]]
 def _redact(
     headers: list[tuple[str, str]], body: bytes, redaction: Redaction
 ) -> tuple[list[tuple[str, str]], bytes, list[str]]:
+    """Blank credentials and secrets (headers, form fields) before the record is written;
+    returns the kept headers, the body and a note per redaction, so the record says what
+    was removed."""
     notes = []
     kept = []
     for name, value in headers:
@@ -424,6 +436,7 @@ def resource_member(
 
 
 def _version(package: str) -> str:
+    """A package's version for the warcinfo record, "unknown" outside an installation."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
