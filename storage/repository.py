@@ -177,10 +177,8 @@ class ArchiveRepository:
             self.record_sightings(
                 [
                     (_page_of(change), change.teasers)
-                    for change, outcome in zip(changes, outcomes, strict=True)
-                    if isinstance(change, ArticleRecord | TeaserListRecord)
-                    and outcome is not None
-                    and change.teasers
+                    for change in changes
+                    if isinstance(change, ArticleRecord | TeaserListRecord) and change.teasers
                 ],
                 seen_at,
                 run_id,
@@ -304,7 +302,7 @@ class ArchiveRepository:
             rows[record.alias_url] = article_id
             outcomes.append("alias")
         self._upsert_aliases(rows, seen_at)
-        self._resolve_sightings(rows)
+        self._resolve_sightings(rows, {article_id: url for url, article_id in ids.items()})
         return outcomes
 
     def touch(
@@ -462,12 +460,7 @@ class ArchiveRepository:
 
     def find_article(self, url: str) -> StoredArticle | None:
         """The article at a canonical URL or any of its aliases, with aliases and teasers."""
-        found = self._resolve([url]).get(url)
-        if found is None:
-            return None
-        statement = _with_children(select(Article).where(Article.id == found[0]))
-        article = self._session.scalars(statement).one()
-        return _stored_article(article)
+        return self.locate([url])
 
     def locate(self, urls: Sequence[str], post_id: int | None = None) -> StoredArticle | None:
         """The article at the first of `urls` that is a canonical URL or an alias of one, else
@@ -735,13 +728,7 @@ class ArchiveRepository:
         if revision is None:
             return False
         known = StoryColumns.story_from(revision)
-        gaps = {
-            name: getattr(known, name)
-            for name in _STICKY
-            if getattr(known, name) and not getattr(story, name)
-        }
-        if gaps:
-            story = replace(story, **gaps)
+        story = _with_known(story, {name: getattr(known, name) for name in _STICKY})
         if revision.content_hash == story.content_hash:
             return False
         values = {**StoryColumns.story_values(story), "content_hash": story.content_hash}
@@ -882,7 +869,8 @@ class ArchiveRepository:
         if teasers:
             connection.execute(_teaser_upsert(self._dialect), list(teasers.values()))
         addresses = {record.canonical_url: ids[record.canonical_url] for record in records}
-        self._resolve_sightings(addresses | aliases)
+        canonical = {article_id: url for url, article_id in addresses.items()}
+        self._resolve_sightings(addresses | aliases, canonical)
         return outcomes
 
     def _stored_state(self, urls: Sequence[str]) -> dict[str, _Stored]:
@@ -964,20 +952,16 @@ class ArchiveRepository:
             ]
             self._connection().execute(_alias_upsert(self._dialect), rows)
 
-    def _resolve_sightings(self, addresses: Mapping[str, int]) -> None:
+    def _resolve_sightings(
+        self, addresses: Mapping[str, int], canonical: Mapping[int, str]
+    ) -> None:
         """Point the sightings of targets not resolved yet at the articles now stored under
-        these addresses (canonical URLs or aliases -> article id): a teaser seen before its
-        article was archived becomes a sighting of that article."""
-        if not addresses:
-            return
-        canonical: dict[int, str] = {}
-        for chunk in _chunks(list(set(addresses.values()))):
-            statement = select(Article.id, Article.canonical_url).where(Article.id.in_(chunk))
-            canonical.update((i, url) for i, url in self._connection().execute(statement))
+        these addresses (canonical URLs or aliases -> article id; `canonical`: each article's
+        canonical URL, which the caller has just written): a teaser seen before its article
+        was archived becomes a sighting of that article."""
         rows = [
             {"b_url": url, "b_id": article_id, "b_canonical": canonical[article_id]}
             for url, article_id in addresses.items()
-            if article_id in canonical
         ]
         if rows:
             self._connection().execute(_resolve_sightings_statement(), rows)
@@ -998,12 +982,15 @@ def _with_known_metadata(record: ArticleRecord, before: _Stored | None) -> Artic
     """
     if before is None:
         return record
-    gaps = {
-        name: value
-        for name, value in before.metadata.items()
-        if value and not getattr(record.story, name)
-    }
-    return replace(record, story=replace(record.story, **gaps)) if gaps else record
+    story = _with_known(record.story, before.metadata)
+    return record if story is record.story else replace(record, story=story)
+
+
+def _with_known(story: Story, known: Mapping[str, Any]) -> Story:
+    """`story` with each metadata field it lacks taken from `known` (field -> stored value);
+    the story itself when it lacks none of them."""
+    gaps = {name: value for name, value in known.items() if value and not getattr(story, name)}
+    return replace(story, **gaps) if gaps else story
 
 
 # ---- statements, built once per backend -----------------------------------------------------

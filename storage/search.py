@@ -105,7 +105,6 @@ def outside_models(name: str | None, type_: Any, parent_names: Any) -> bool:
 class _Term:
     text: str
     excluded: bool
-    phrase: bool
 
 
 def _terms(query: str) -> list[_Term | None]:
@@ -119,7 +118,7 @@ def _terms(query: str) -> list[_Term | None]:
             continue
         value = phrase if phrase is not None else word
         if value and _WORD.search(value):
-            terms.append(_Term(value, bool(minus), phrase is not None))
+            terms.append(_Term(value, bool(minus)))
     return terms
 
 
@@ -236,10 +235,12 @@ def search(
     if limit < 1:
         raise QueryError(f"limit must be at least 1, got {limit}")
     filters = article_filters(session, since=since, until=until, categories=categories)
+    # Both backends refuse the same queries (nothing to look for, only exclusions), though
+    # PostgreSQL reads the text itself (`websearch_to_tsquery`).
+    matched = fts5_query(query)
     if session.get_bind().dialect.name == "sqlite":
-        statement = _sqlite_search(fts5_query(query))
+        statement = _sqlite_search(matched)
     else:
-        _terms_or_error(query)
         statement = _postgres_search(query)
     statement = statement.where(*filters).limit(limit)
     hits = []
@@ -259,12 +260,6 @@ def search(
             )
         )
     return hits
-
-
-def _terms_or_error(query: str) -> None:
-    """PostgreSQL reads the query itself (`websearch_to_tsquery`); the same queries are
-    refused as on SQLite, so the two backends agree on what is a question."""
-    fts5_query(query)
 
 
 def _columns() -> list[Any]:

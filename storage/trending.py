@@ -79,8 +79,10 @@ def trending(
         story.target_id = story.target_id or target_id
     ranked = sorted(stories.items(), key=lambda item: _rank(item[1]))
     chosen = ranked[:top] if top is not None else ranked
-    titles = _titles(session, kind, [target for target, _ in chosen], since, until)
     article_titles = _article_titles(session, [s.target_id for _, s in chosen if s.target_id])
+    # A teaser's own title is looked up only where no archived title wins over it.
+    untitled = [t for t, s in chosen if not article_titles.get(s.target_id or 0)]
+    titles = _titles(session, kind, untitled, since, until)
     return [
         _trending_story(
             target,
@@ -128,12 +130,12 @@ def _titles(
     """The latest teaser title of each target within the period."""
     titles: dict[str, str] = {}
     sighting = TeaserSighting
+    latest_first = func.row_number().over(
+        partition_by=sighting.target_url,
+        order_by=(sighting.seen_at.desc(), sighting.id.desc()),
+    )
     for start in range(0, len(targets), _IN_CHUNK):
         chunk = list(targets[start : start + _IN_CHUNK])
-        latest_first = func.row_number().over(
-            partition_by=sighting.target_url,
-            order_by=(sighting.seen_at.desc(), sighting.id.desc()),
-        )
         numbered = select(sighting.target_url, sighting.title, latest_first.label("n")).where(
             sighting.kind == kind, sighting.target_url.in_(chunk)
         )
