@@ -93,6 +93,11 @@ class SiteOrigin:
     def admits(self, url: str) -> bool:
         return self.refusal(url) is None
 
+    def on_site(self, url: str) -> str | None:
+        """The address the crawl asks for `url` by: itself when it is on the site, its https
+        form when it is a plain-http link the crawl upgrades; None when it is another site."""
+        return url if self.admits(url) else self.upgraded(url)
+
     def upgraded(self, url: str) -> str | None:
         """The https form of a plain-http link to the site, when the site is https on its
         default port and the link is on port 80; None otherwise."""

@@ -30,7 +30,7 @@ from cleaning import Options
 from pvdn_crawler.archive import CrawlArchive
 from pvdn_crawler.captures import capture_of, header_charset
 from pvdn_crawler.cleaner import CleaningTimeoutError, PageCleaner
-from pvdn_crawler.defaults import PVDN_SETTINGS
+from pvdn_crawler.defaults import PvdnDefaults
 from pvdn_crawler.identity import UrlIdentity
 from pvdn_crawler.items import FeedHints, article_record, teaser_list_record
 from pvdn_crawler.origin import MAX_REDIRECT_HOPS, REDIRECT_STATUSES, site_origin
@@ -138,6 +138,7 @@ class PvdnSpider(scrapy.Spider):
         self.since = arguments.since
         self.full = arguments.full
         self._site = site_origin(self.base_url)
+        self._start_listings = {request_url(self.base_url + path) for path in START_LISTINGS}
         self.allowed_domains = sorted(self._site.hosts)
         # A mirror's pages are the site's pages: the cleaning profile applies to its host too.
         self.cleaning_options = Options(site_hosts=frozenset(self.allowed_domains))
@@ -181,8 +182,7 @@ class PvdnSpider(scrapy.Spider):
         Scrapyd override them); and a User-Agent naming the contact URL, unless one was given
         on the command line."""
         super().update_settings(settings)
-        for name, value in PVDN_SETTINGS.items():
-            settings.set(name, value, priority="default")
+        PvdnDefaults().update_settings(settings)
         contact = settings.get("PVDN_CONTACT_URL")
         if contact and (settings.getpriority("USER_AGENT") or 0) < SETTINGS_PRIORITIES["cmdline"]:
             settings.set("USER_AGENT", f"pvdn-archive/{_VERSION} (+{contact})", priority="spider")
@@ -368,18 +368,19 @@ class PvdnSpider(scrapy.Spider):
         for url in articles:
             yield from self._discover(url)
         for url, kind in kinds:
-            if kind is PageKind.LISTING and self._may_walk(url, all_known):
-                yield scrapy.Request(request_url(url), callback=self.parse_page)
+            if kind is PageKind.LISTING and (address := self._listing_address(url, all_known)):
+                yield scrapy.Request(address, callback=self.parse_page)
 
     async def _front_teasers(self, response: HtmlResponse) -> AsyncIterator[TeaserListRecord]:
         """The teaser lists (the site's trending list) of a start listing's first page, which
         every run fetches: the trending history then has an entry for every run, even one that
         downloads no article page."""
         address = request_url(response.url)
-        if address not in {request_url(self.base_url + path) for path in START_LISTINGS}:
+        if address not in self._start_listings:
             return
+        assert self._cleaner is not None, "set by from_crawler"
         try:
-            page = await self._cleaner_of().clean(
+            page = await self._cleaner.clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
@@ -389,34 +390,31 @@ class PvdnSpider(scrapy.Spider):
         if record.teasers:
             yield record
 
-    def _cleaner_of(self) -> PageCleaner:
-        """The cleaner `from_crawler` made (a spider built otherwise gets one now)."""
-        if self._cleaner is None:
-            self._cleaner = PageCleaner.from_crawler(self.crawler)
-        return self._cleaner
-
-    def _may_walk(self, url: str, behind_known: bool) -> bool:
-        """Whether to ask for a listing page linked from another. Pages are counted against
+    def _listing_address(self, url: str, behind_known: bool) -> str | None:
+        """The address to ask for a listing page linked from another by, or None when it is
+        not to be asked for (again). Pages are counted against
         `max_pages` when asked for (the first page of each archive included), so pages in
         flight cannot walk past the bound. The bound reached from a page whose articles are all
         known is the end of a walk over known pages (a run after an unfinished one walks
         every listing): it is counted apart, so the next run trusts the archive again and
         stops at known pages, instead of every later run walking to the bound."""
+        address = request_url(url)
         if "/page/" not in url:
-            return True  # an archive's first page: the one page of it always walked
+            return address  # an archive's first page: the one page of it always walked
         archive = _archive_of(url)
         requested = self._listing_requested[archive]
-        if archive in self._exhausted or request_url(url) in requested:
-            return False
+        if archive in self._exhausted or address in requested:
+            return None
         if self.max_pages is not None and len(requested) + 1 >= self.max_pages:
             self._count("listings/bound_at_known" if behind_known else "bounds/listing_pages")
-            return False
-        requested.add(request_url(url))
-        return True
+            return None
+        requested.add(address)
+        return address
 
     async def _article(self, response: HtmlResponse) -> AsyncIterator[Any]:
+        assert self._cleaner is not None, "set by from_crawler"
         try:
-            article = await self._cleaner_of().clean(
+            article = await self._cleaner.clean(
                 response.body, response.url, _charset(response), self.cleaning_options
             )
         except CleaningTimeoutError:
@@ -468,11 +466,11 @@ class PvdnSpider(scrapy.Spider):
             target_url,
             capture=self._capture(response),
         )
-        if not same_site(target_url, self.base_url):
+        on_site = self._site.on_site(target_url)
+        if on_site is None:
             self._count("redirects/off_site")
             return
-        target_url = self._site.upgraded(target_url) or target_url
-        sighting = self.identity.redirected(response.url, target_url)
+        sighting = self.identity.redirected(response.url, on_site)
         yield from sighting.aliases
         if sighting.first and (sighting.known is None or self.full):
             yield self._page_request(sighting.target, hops)
@@ -494,10 +492,11 @@ class PvdnSpider(scrapy.Spider):
     ) -> Iterator[scrapy.Request | AliasRecord]:
         """An article-shaped link on the site: fetched if never seen, or if what the archive
         knows of it is due; its new forms recorded as aliases of a known article."""
-        if not same_site(url, self.base_url) or page_kind(url) is not PageKind.ARTICLE:
-            return
         # An old plain-http link names the https page: known under that form, not new.
-        url = self._site.upgraded(url) or url
+        address = self._site.on_site(url)
+        if address is None or page_kind(address) is not PageKind.ARTICLE:
+            return
+        url = address
         if self.since is not None and stamp is not None and stamp.date() < self.since:
             self._count("articles/older_than_since")
             return
