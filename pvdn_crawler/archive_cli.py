@@ -32,7 +32,7 @@ from sqlalchemy.exc import ArgumentError
 from pvdn_crawler import exports, history, warc_export
 from pvdn_crawler.browse import BrowseError, run_datasette
 from pvdn_crawler.extensions import EXIT_STATUS
-from pvdn_crawler.lookup import references
+from pvdn_crawler.lookup import locate_article
 from pvdn_crawler.mirror import start_mirror
 from pvdn_crawler.reclean import reclean
 from pvdn_crawler.trending_plot import FORMATS, PlotUnavailableError, plot_trending
@@ -40,7 +40,6 @@ from storage import (
     ArchiveError,
     ArchiveRepository,
     StorageError,
-    StoredArticle,
     database_url,
     open_archive,
 )
@@ -111,21 +110,14 @@ def _period(args: argparse.Namespace) -> str:
 
 
 def cmd_stats(url: str, args: argparse.Namespace, out: IO[str]) -> int:
-    with (
-        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
-        archive.sessions() as session,
-    ):
-        _dump(ArchiveRepository(session).stats(), out, indent=2)
+    with _reading(url, args) as repository:
+        _dump(repository.stats(), out, indent=2)
     return 0
 
 
 def cmd_search(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """The articles matching a query, best first, with the passage that matched."""
-    with (
-        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
-        archive.sessions() as session,
-    ):
-        repository = ArchiveRepository(session)
+    with _reading(url, args) as repository:
         categories = _categories(repository, args.category)
         hits = repository.search(
             args.query,
@@ -149,11 +141,8 @@ def cmd_search(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """The stories the site's trending list showed, over the runs that saw them."""
-    with (
-        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
-        archive.sessions() as session,
-    ):
-        stories = ArchiveRepository(session).trending(
+    with _reading(url, args) as repository:
+        stories = repository.trending(
             kind=args.kind, since=args.since, until=args.until, top=args.top
         )
     if args.plot is not None:
@@ -181,12 +170,9 @@ def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     if args.html:
-        return warc_export.run_show_html(url, args.ref, out, args.warc_dir, _locate)
-    with (
-        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
-        archive.sessions() as session,
-    ):
-        article = _locate(ArchiveRepository(session), args.ref)
+        return warc_export.run_show_html(url, args.ref, out, args.warc_dir)
+    with _reading(url, args) as repository:
+        article = locate_article(repository, args.ref)
     if article is None:
         print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
         return 1
@@ -196,12 +182,8 @@ def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
 
 def cmd_history(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     """An article's revisions with their capture times; with --diff, what changed."""
-    with (
-        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
-        archive.sessions() as session,
-    ):
-        repository = ArchiveRepository(session)
-        article = _locate(repository, args.ref)
+    with _reading(url, args) as repository:
+        article = locate_article(repository, args.ref)
         revisions = repository.revisions(article.canonical_url) if article else []
     if article is None:
         print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
@@ -236,11 +218,7 @@ def cmd_export(url: str, args: argparse.Namespace, out: IO[str]) -> int:
             overwrite=args.overwrite,
         )
     form = args.format or ("csv" if args.output and args.output.suffix == ".csv" else "jsonl")
-    with (
-        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
-        archive.sessions() as session,
-    ):
-        repository = ArchiveRepository(session)
+    with _reading(url, args) as repository:
         categories = _categories(repository, args.category)
         with _output(args.output, url, out, args) as target:
             if args.revisions:
@@ -336,15 +314,15 @@ def cmd_demo(url: str | None, port: int, out: IO[str]) -> int:
 # ---- helpers ------------------------------------------------------------------------------
 
 
-def _locate(repository: ArchiveRepository, reference: str) -> StoredArticle | None:
-    """The article a reference names (see `pvdn_crawler.lookup`): the forms on the
-    production and the given host first, the archive's other origins only if needed."""
-    urls, post_id = references(reference, [])
-    found = repository.locate(urls, post_id)
-    if found is None:
-        urls, _ = references(reference, repository.origins())
-        found = repository.locate(urls)
-    return found
+@contextlib.contextmanager
+def _reading(url: str, args: argparse.Namespace) -> Iterator[ArchiveRepository]:
+    """The archive opened for reading, as a repository on one session (its WARC folder
+    passed too: an older archive is upgraded before it is read, and that may need it)."""
+    with (
+        open_archive(url, write=False, warc_dir=args.warc_dir) as archive,
+        archive.sessions() as session,
+    ):
+        yield ArchiveRepository(session)
 
 
 def _categories(repository: ArchiveRepository, wanted: str | None) -> tuple[str, ...]:

@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from urllib.parse import parse_qsl, urlsplit
 
 from pvdn_crawler.origin import MAX_REDIRECT_HOPS
-from pvdn_crawler.urls import alias_form, request_url
+from pvdn_crawler.urls import alias_form, post_id_of, request_url
 from storage.records import AliasRecord, KnownPage
 
 __all__ = ["FetchedArticle", "Sighting", "UrlIdentity"]
-
-_MAX_ID_DIGITS = 19  # a 64-bit post id; longer digit strings are not one (and slow to parse)
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,10 +157,8 @@ class UrlIdentity:
         return [form for form in forms if form not in self.known]
 
     def _stored_by_shortlink(self, url: str) -> str | None:
-        post_id = dict(parse_qsl(urlsplit(url).query)).get("p", "")
-        if not post_id.isdigit() or len(post_id) > _MAX_ID_DIGITS:
-            return None
-        return self._by_post_id.get(int(post_id))
+        post_id = post_id_of(dict(parse_qsl(urlsplit(url).query)).get("p", ""))
+        return None if post_id is None else self._by_post_id.get(post_id)
 
 
 def _host(url: str) -> str:

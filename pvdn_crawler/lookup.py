@@ -13,11 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
-from pvdn_crawler.urls import PRODUCTION_ORIGIN, alias_form, request_url
+from pvdn_crawler.urls import PRODUCTION_ORIGIN, alias_form, post_id_of, request_url
+from storage import ArchiveRepository, StoredArticle
 
-__all__ = ["references"]
-
-_MAX_ID_DIGITS = 19  # a 64-bit post id
+__all__ = ["locate_article", "references"]
 
 
 def references(reference: str, origins: Iterable[str]) -> tuple[list[str], int | None]:
@@ -39,6 +38,17 @@ def references(reference: str, origins: Iterable[str]) -> tuple[list[str], int |
     forms = _forms(path, parts.query)
     addresses = [f"{base}{form}" for base in _bases(given, origins) for form in forms]
     return list(dict.fromkeys(addresses)), post_id
+
+
+def locate_article(repository: ArchiveRepository, reference: str) -> StoredArticle | None:
+    """The article a reference names: its forms on the production host and on the host it
+    gives first, the archive's other origins only if needed."""
+    urls, post_id = references(reference, [])
+    found = repository.locate(urls, post_id)
+    if found is None:
+        urls, _ = references(reference, repository.origins())
+        found = repository.locate(urls)
+    return found
 
 
 def _with_scheme(text: str) -> str:
@@ -68,7 +78,5 @@ def _forms(path: str, query: str) -> list[str]:
 
 
 def _post_id(text: str) -> int | None:
-    text = text.strip()
-    if not text.isdigit() or len(text) > _MAX_ID_DIGITS or int(text) == 0:
-        return None
-    return int(text)
+    """A post id a reference names; 0 is none (WordPress numbers posts from 1)."""
+    return post_id_of(text.strip()) or None

@@ -126,4 +126,12 @@ def same_site(url: str, base_url: str) -> bool:
         site = site_origin(base_url)
     except ValueError:
         return False
-    return site.admits(url) or site.upgraded(url) is not None
+    return site.on_site(url) is not None
+
+
+def post_id_of(text: str) -> int | None:
+    """The WordPress post id a `?p=` value or a bare number names: digits only, at most 19
+    (a 64-bit id; a longer string is not one, and slow to parse)."""
+    if not text.isdigit() or len(text) > 19:
+        return None
+    return int(text)

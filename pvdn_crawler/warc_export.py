@@ -19,14 +19,14 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import make_url
 
-from storage import ArchiveError, ArchiveRepository, StoredArticle, open_archive
+from pvdn_crawler.lookup import locate_article
+from storage import ArchiveError, ArchiveRepository, open_archive
 from storage.archive import Archive
 from storage.locking import sqlite_file
 from storage.warc import ExportSummary, WarcReadError, export_captures, read_capture
@@ -34,8 +34,6 @@ from storage.warc import ExportSummary, WarcReadError, export_captures, read_cap
 __all__ = ["ArticleNotFoundError", "article_html", "export_warc", "run_export", "run_show_html"]
 
 PROG = "pvdn-archive"
-# How the command line finds the article a reference names.
-Locate = Callable[[ArchiveRepository, str], StoredArticle | None]
 
 
 class ArticleNotFoundError(LookupError):
@@ -59,13 +57,11 @@ def run_export(
     return 0
 
 
-def run_show_html(
-    url: str, reference: str, out: IO[str], warc_dir: Path | None, locate: Locate | None = None
-) -> int:
+def run_show_html(url: str, reference: str, out: IO[str], warc_dir: Path | None) -> int:
     """`pvdn-archive show --html REF`: the page's bytes on stdout as they were fetched (no
     re-encoding); 1 with a one-line message when there is no such article or page."""
     try:
-        page = article_html(url, reference, warc_dir=warc_dir, locate=locate)
+        page = article_html(url, reference, warc_dir=warc_dir)
     except ArticleNotFoundError as missing:
         print(f"{PROG}: {missing}", file=sys.stderr)
         return 1
@@ -105,20 +101,13 @@ def export_warc(
         return export_captures(folder, locations, target, description=description)
 
 
-def article_html(
-    url: str, reference: str, *, warc_dir: Path | None = None, locate: Locate | None = None
-) -> bytes:
-    """The page the article `reference` names was last cleaned from, byte for byte as it
-    was fetched (a page moved from the old database column: as the column kept it).
-    `locate` finds the article (the command line's show accepts any form of its address);
-    without it, the canonical URL or an alias."""
+def article_html(url: str, reference: str, *, warc_dir: Path | None = None) -> bytes:
+    """The page the article `reference` names (any form of its address: see
+    `pvdn_crawler.lookup`) was last cleaned from, byte for byte as it was fetched (a page
+    moved from the old database column: as the column kept it)."""
     with open_archive(url, write=False, warc_dir=warc_dir) as archive:
         with archive.sessions() as session:
-            repository = ArchiveRepository(session)
-            if locate is None:
-                article = repository.find_article(reference)
-            else:
-                article = locate(repository, reference)
+            article = locate_article(ArchiveRepository(session), reference)
         if article is None:
             raise ArticleNotFoundError(f"no article at {reference}")
         if article.warc is None:
