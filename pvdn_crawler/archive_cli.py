@@ -44,7 +44,7 @@ from storage import (
     open_archive,
 )
 from storage.engine import warc_dir
-from storage.locking import sqlite_file
+from storage.locking import is_database_file, sqlite_file
 from storage.search import matching_categories
 
 PROG = "pvdn-archive"
@@ -344,7 +344,7 @@ def _output(
         return
     target = path.expanduser().resolve()
     database = sqlite_file(make_url(url))
-    if database is not None and target in _archive_files(database):
+    if database is not None and is_database_file(target, database):
         raise CommandError(f"refusing to write the export over the archive's file {target}")
     if target.is_dir():
         raise CommandError(f"-o {path}: is a folder")
@@ -366,18 +366,6 @@ def _refuse_existing(path: Path, args: argparse.Namespace) -> None:
     """A command never replaces a file it did not make unless told to (`--overwrite`)."""
     if path.expanduser().exists() and not getattr(args, "overwrite", False):
         raise CommandError(f"{path} exists: give --overwrite to replace it")
-
-
-def _archive_files(database: Path) -> set[Path]:
-    names = [
-        database,
-        *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal")),
-    ]
-    files = {name.resolve() for name in names}
-    with contextlib.suppress(OSError):  # the same file under another name (a hard link)
-        inode = database.stat().st_ino
-        files |= {p.resolve() for p in database.parent.iterdir() if p.stat().st_ino == inode}
-    return files
 
 
 def _exists(url: str) -> bool:

@@ -16,7 +16,6 @@ for one of the archive's own files.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import sys
 from datetime import datetime
@@ -28,7 +27,7 @@ from sqlalchemy import make_url
 from pvdn_crawler.lookup import locate_article
 from storage import ArchiveError, ArchiveRepository, open_archive
 from storage.archive import Archive
-from storage.locking import sqlite_file
+from storage.locking import is_database_file, sqlite_file
 from storage.warc import ExportSummary, WarcReadError, export_captures, read_capture
 
 __all__ = ["ArticleNotFoundError", "article_html", "export_warc", "run_export", "run_show_html"]
@@ -132,18 +131,5 @@ def _refuse_archive_files(url: str, folder: Path, target: Path) -> None:
     if target.parent.resolve() == folder.resolve():
         raise ArchiveError(f"refusing to write the export into the archive's WARC folder {folder}")
     database = sqlite_file(make_url(url))
-    if database is None:
-        return
-    names = [
-        database,
-        *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal")),
-    ]
-    if target in {name.resolve() for name in names} or _same_file(target, database):
+    if database is not None and is_database_file(target, database):
         raise ArchiveError(f"refusing to write the export over the archive's file {target}")
-
-
-def _same_file(one: Path, other: Path) -> bool:
-    """A hard link to the database is the database."""
-    with contextlib.suppress(OSError):
-        return one.samefile(other)
-    return False

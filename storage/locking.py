@@ -41,7 +41,7 @@ from sqlalchemy.exc import DBAPIError
 
 from storage.errors import ArchiveBusyError, ArchiveError, ArchiveReadOnlyError, StorageError
 
-__all__ = ["WRITER_LOCK_KEY", "sqlite_file", "writer_lock"]
+__all__ = ["WRITER_LOCK_KEY", "is_database_file", "sqlite_file", "writer_lock"]
 
 WRITER_LOCK_KEY = int.from_bytes(
     hashlib.sha256(b"pvdn-archive").digest()[:8], byteorder="big", signed=True
@@ -66,6 +66,22 @@ def writer_lock(engine: Engine) -> contextlib.AbstractContextManager[None]:
     if dialect == "postgresql":
         return _advisory_lock(engine)
     raise StorageError(f"unsupported database {dialect!r}: use SQLite or PostgreSQL")
+
+
+def is_database_file(target: Path, database: Path) -> bool:
+    """Whether writing `target` would overwrite the SQLite database `database`: the file, its
+    `-wal`, `-shm` or `-journal` (by any path to them), or the file under another name (a
+    hard link). What a command that writes files must never write over."""
+    names = [
+        database,
+        *(database.with_name(database.name + s) for s in ("-wal", "-shm", "-journal")),
+    ]
+    resolved = target.resolve()
+    if resolved in {name.resolve() for name in names}:
+        return True
+    with contextlib.suppress(OSError):  # a target that does not exist is no other name
+        return resolved.samefile(database)
+    return False
 
 
 def sqlite_file(url: URL) -> Path | None:
