@@ -17,14 +17,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import errno
-import json
 import os
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from sqlalchemy import make_url
 from sqlalchemy.exc import ArgumentError
@@ -58,11 +57,6 @@ BROWSE_PORT = 8001
 
 class CommandError(Exception):
     """A problem the user can fix, said in one line."""
-
-
-def _dump(value: Any, out: IO[str], *, indent: int | None = None) -> None:
-    out.write(json.dumps(value, default=exports.json_default, ensure_ascii=False, indent=indent))
-    out.write("\n")
 
 
 def archive_url(value: str | None) -> str:
@@ -111,7 +105,7 @@ def _period(args: argparse.Namespace) -> str:
 
 def cmd_stats(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     with _reading(url, args) as repository:
-        _dump(repository.stats(), out, indent=2)
+        exports.write_json(repository.stats(), out, indent=2)
     return 0
 
 
@@ -127,7 +121,7 @@ def cmd_search(url: str, args: argparse.Namespace, out: IO[str]) -> int:
             categories=categories,
         )
     if args.json:
-        _dump(hits, out, indent=2)
+        exports.write_json(hits, out, indent=2)
     else:
         for rank, hit in enumerate(hits, 1):
             day = hit.published.date().isoformat() if hit.published else "undated"
@@ -153,7 +147,7 @@ def cmd_trending(url: str, args: argparse.Namespace, out: IO[str]) -> int:
             raise CommandError(str(exc)) from None
         print(f"{PROG}: wrote {args.plot}", file=sys.stderr)
     if args.json:
-        _dump(stories, out, indent=2)
+        exports.write_json(stories, out, indent=2)
     elif args.plot is None:
         out.write(f"{'runs':>4} {'best':>4} {'median':>6}  {'first seen (UTC)':<16}  "
                   f"{'last seen (UTC)':<16}  story\n")  # fmt: skip
@@ -176,7 +170,7 @@ def cmd_show(url: str, args: argparse.Namespace, out: IO[str]) -> int:
     if article is None:
         print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
         return 1
-    _dump(article, out, indent=2)
+    exports.write_json(article, out, indent=2)
     return 0
 
 
@@ -189,7 +183,8 @@ def cmd_history(url: str, args: argparse.Namespace, out: IO[str]) -> int:
         print(f"{PROG}: no article at {args.ref}", file=sys.stderr)
         return 1
     if args.json:
-        _dump({"canonical_url": article.canonical_url, "revisions": revisions}, out, indent=2)
+        versions = {"canonical_url": article.canonical_url, "revisions": revisions}
+        exports.write_json(versions, out, indent=2)
         return 0
     out.write(f"{article.canonical_url}\n")
     for revision in revisions:
@@ -273,7 +268,7 @@ def cmd_reclean(url: str, args: argparse.Namespace, out: IO[str]) -> int:
         all_revisions=args.all_revisions,
         warc_dir=args.warc_dir,
     )
-    _dump(
+    exports.write_json(
         {"pages": done.pages, "run": done.run_id, "status": done.status, **done.outcomes},
         out,
         indent=2,

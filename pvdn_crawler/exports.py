@@ -4,7 +4,7 @@ JSON Lines holds each article as `show` prints it (the story nested, aliases and
 lists); a revision is its article's canonical URL, its number, capture time, content hash and
 story. CSV has one flat row per article or revision: the story's fields as columns (blocks
 left out: the body is their text), lists as JSON arrays in one cell, times in ISO 8601. The
-raw HTML is never exported (it stays in the archive, for `reclean`).
+pages themselves are not part of these exports: `export --warc` copies their captures.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ __all__ = [
     "revision_object",
     "revision_row",
     "write_csv",
+    "write_json",
     "write_json_lines",
 ]
 
@@ -56,25 +57,23 @@ def json_default(value: Any) -> Any:
     raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
-def write_json_lines(values: Iterable[Any], out: IO[str]) -> int:
-    """One JSON object per line; how many were written."""
-    count = 0
+def write_json(value: Any, out: IO[str], *, indent: int | None = None) -> None:
+    """One JSON value and a newline (the archive's values as `json_default` writes them)."""
+    out.write(json.dumps(value, default=json_default, ensure_ascii=False, indent=indent))
+    out.write("\n")
+
+
+def write_json_lines(values: Iterable[Any], out: IO[str]) -> None:
+    """One JSON object per line."""
     for value in values:
-        out.write(json.dumps(value, default=json_default, ensure_ascii=False))
-        out.write("\n")
-        count += 1
-    return count
+        write_json(value, out)
 
 
-def write_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], out: IO[str]) -> int:
-    """A header, then one line per row; how many rows were written."""
+def write_csv(rows: Iterable[dict[str, Any]], columns: tuple[str, ...], out: IO[str]) -> None:
+    """A header, then one line per row."""
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="raise", lineterminator="\n")
     writer.writeheader()
-    count = 0
-    for row in rows:
-        writer.writerow(row)
-        count += 1
-    return count
+    writer.writerows(rows)
 
 
 def article_row(article: StoredArticle) -> dict[str, Any]:
