@@ -406,7 +406,7 @@ def load(origin: str, paths_file: Path, seconds: float, connections: int) -> dic
 # -- the benchmark side ---------------------------------------------------------------------
 
 
-def _env() -> dict[str, str]:
+def child_env() -> dict[str, str]:
     """No proxies, no archive or subscriber settings from the caller's environment."""
     return {
         k: v
@@ -438,7 +438,7 @@ def _spawn(command: list[str], work: Path, label: str) -> tuple[int, float, floa
     with (work / f"{label}.log").open("wb") as out:
         started = time.perf_counter()
         process = subprocess.Popen(
-            launcher, cwd=ROOT, env=_env(), stdout=out, stderr=out, start_new_session=True
+            launcher, cwd=ROOT, env=child_env(), stdout=out, stderr=out, start_new_session=True
         )
         try:
             process.wait(timeout=CRAWL_TIMEOUT)
@@ -541,7 +541,7 @@ def serving_rate(site: Site, work: Path) -> dict[str, Any]:
     site.counters.reset()
     command = [sys.executable, str(Path(__file__).resolve()), "--load", site.origin,
                str(paths_file), str(LOAD_SECONDS), str(CONCURRENCY)]  # fmt: skip
-    output = subprocess.run(command, capture_output=True, text=True, check=True, env=_env())
+    output = subprocess.run(command, capture_output=True, text=True, check=True, env=child_env())
     figures: dict[str, Any] = json.loads(output.stdout)
     served = site.counters.snapshot()
     figures["requests_per_s"] = round(figures["requests"] / figures["seconds"], 1)
@@ -566,12 +566,8 @@ def _variant(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """Medians over the repeats of one crawl variant."""
     return {
         "pages_per_s": _median(runs, "pages_per_s"),
-        "crawl_ms_per_article": round(
-            statistics.median(1000 * r["crawl_s"] / max(1, r["articles_parsed"]) for r in runs), 2
-        ),
-        "cpu_ms_per_article": round(
-            statistics.median(1000 * r["cpu_s"] / max(1, r["articles_parsed"]) for r in runs), 2
-        ),
+        "crawl_ms_per_article": _per_article(runs, lambda r: r["crawl_s"]),
+        "cpu_ms_per_article": _per_article(runs, lambda r: r["cpu_s"]),
         "cores_busy": round(statistics.median(r["cpu_s"] / r["wall_s"] for r in runs), 2),
         "crawl_s": _median(runs, "crawl_s"),
         "wall_s": _median(runs, "wall_s"),
@@ -637,7 +633,7 @@ def run(pages: int = 5000, repeats: int = 3) -> dict[str, Any]:
     figures["site"]["server_cpu_share_during_full_crawl"] = round(server_share, 4)
     figures["throughput"] = {
         **variants,
-        "ratio": round(throughput_ratio, 3),
+        "ratio": throughput_ratio,
         "noop_requests_per_s": round(
             statistics.median(r["server"]["requests"] / r["crawl_s"] for r in runs["noop"]), 1
         ),

@@ -46,6 +46,7 @@ for _path in (str(ROOT), str(HERE)):
     if _path not in sys.path:
         sys.path.insert(0, _path)
 
+from crawl_bench import LAUNCHER, child_env  # noqa: E402
 from sitegen import load_templates, plan_pages  # noqa: E402
 
 from cleaning import Options, clean_html  # noqa: E402
@@ -150,7 +151,7 @@ def _copy(source: Path, target: Path) -> None:
 
 
 def _tree_rss_kib(root: int) -> int:
-    """Summed RSS of `root` and its descendants (from /proc), in KiB."""
+    """Summed RSS of the descendants of `root` (from /proc), in KiB."""
     children: dict[int, list[int]] = {}
     rss: dict[int, int] = {}
     for entry in Path("/proc").iterdir():
@@ -164,7 +165,7 @@ def _tree_rss_kib(root: int) -> int:
         pid, parent = int(entry.name), int(fields[1])
         children.setdefault(parent, []).append(pid)
         rss[pid] = int(fields[21]) * (os.sysconf("SC_PAGE_SIZE") // 1024)
-    total, stack = 0, [root]
+    total, stack = 0, list(children.get(root, ()))
     while stack:
         pid = stack.pop()
         total += rss.get(pid, 0)
@@ -173,12 +174,15 @@ def _tree_rss_kib(root: int) -> int:
 
 
 def reclean_once(archive: Path, workers: int) -> dict[str, Any]:
-    """`reclean` in a child process on `archive`: time, outcomes and peak memory."""
+    """`reclean` in a child process on `archive`: time, outcomes and peak memory. The child
+    is started by crawl_bench's launcher, so its peak RSS is its own, not this process's
+    (which has just built the archives): Linux keeps the peak across exec."""
     url = f"sqlite:///{archive / 'archive.sqlite3'}"
+    usage_file = archive / "reclean.rusage.json"
     command = [sys.executable, "-c", CHILD, url, str(archive / "archive-warc"), str(workers)]
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PVDN_")}
+    launcher = [sys.executable, "-I", "-S", "-c", LAUNCHER, str(usage_file), *command]
     started = time.perf_counter()
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE)
+    process = subprocess.Popen(launcher, cwd=ROOT, env=child_env(), stdout=subprocess.PIPE)
     peak = [0]
     done = threading.Event()
 
@@ -191,21 +195,21 @@ def reclean_once(archive: Path, workers: int) -> dict[str, Any]:
     sampler.start()
     assert process.stdout is not None
     output = process.stdout.read()
-    _pid, status, usage = os.wait4(process.pid, 0)
-    process.returncode = os.waitstatus_to_exitcode(status)
+    process.wait()
     done.set()
     sampler.join()
     wall = time.perf_counter() - started
-    if process.returncode != 0:
-        raise RuntimeError(f"reclean failed with status {process.returncode}")
+    usage = json.loads(usage_file.read_text(encoding="utf-8"))
+    if usage["exit_code"] != 0:
+        raise RuntimeError(f"reclean failed with status {usage['exit_code']}")
     result: dict[str, Any] = json.loads(output)
     return {
         **result,
         "workers": workers,
         "wall_s": round(wall, 2),
         "peak_tree_rss_mib": round(peak[0] / 1024, 1),
-        "max_process_rss_mib": round(usage.ru_maxrss / 1024, 1),
-        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "max_process_rss_mib": round(usage["max_rss_kib"] / 1024, 1),
+        "cpu_s": round(usage["cpu_s"], 2),
     }
 
 

@@ -486,6 +486,7 @@ def run(repeats: int = 1, articles: int = ARTICLES) -> dict[str, Any]:
             passes.append(_one_pass(Path(folder), articles))
     times = {name: [p["batch_seconds"][name] for p in passes] for name in WRITERS}
     resave = [p["resave_batch_seconds"] for p in passes]
+    vs_all_rows = _paired(times[STORAGE], times[BARE_ALL])  # the target is judged on it
     return {
         "articles": articles,
         "batch": BATCH,
@@ -498,12 +499,9 @@ def run(repeats: int = 1, articles: int = ARTICLES) -> dict[str, Any]:
             "teasers": len(sample[0].teasers),
         },
         "upserts_per_s": {name: _rates(articles, times[name]) for name in WRITERS},
-        "storage_time_ratio": {
-            BARE: _paired(times[STORAGE], times[BARE]),
-            BARE_ALL: _paired(times[STORAGE], times[BARE_ALL]),
-        },
+        "storage_time_ratio": {BARE: _paired(times[STORAGE], times[BARE]), BARE_ALL: vs_all_rows},
         "target": TARGET,
-        "met": _paired(times[STORAGE], times[BARE_ALL]) <= TARGET,
+        "met": vs_all_rows <= TARGET,
         "resave_per_s": _rates(articles, resave),
         "resave_vs_first_save": _paired(resave, times[STORAGE]),
         "outcomes": dict(sum((Counter(p["outcomes"]) for p in passes), Counter[str]())),
