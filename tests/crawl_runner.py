@@ -8,6 +8,7 @@ variables.
 from __future__ import annotations
 
 import os
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -74,3 +75,10 @@ def query(database: Path, sql: str, *args: Any) -> list[tuple[Any, ...]]:
     """Read the archive with plain sqlite3, independently of `storage`."""
     with sqlite3.connect(database) as db:
         return db.execute(sql, args).fetchall()
+
+
+def free_port() -> int:
+    """A port on 127.0.0.1 that nothing listens on now (for a server a test starts)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

@@ -8,6 +8,9 @@ PostgreSQL and re-runs the backend-neutral tests with them.
 from __future__ import annotations
 
 import contextlib
+import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
@@ -180,3 +183,26 @@ def engine(blank_engine: Engine) -> Engine:
 def factory(engine: Engine) -> sessionmaker[Session]:
     """Sessions on the test archive."""
     return session_factory(engine)
+
+
+WARCIO = Path(sys.executable).parent / "warcio"
+
+
+def warcio_accepts(files: list[Path]) -> list[dict[str, str]]:
+    """`warcio check` passes on every file (no digest failed), and `warcio index` lists
+    their records without a warning: the files as a WARC tool other than ours reads them."""
+    assert files
+
+    def warcio(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [str(WARCIO), *args], capture_output=True, text=True, check=False, timeout=120
+        )
+
+    checked = warcio("check", "-v", *map(str, files))
+    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
+    assert "digest failed" not in checked.stdout
+    fields = "filename,offset,length,warc-type,warc-target-uri,http:status,warc-concurrent-to"
+    indexed = warcio("index", "-f", fields + ",warc-record-id", *map(str, files))
+    assert indexed.returncode == 0, indexed.stderr[-3000:]
+    assert "WARNING" not in indexed.stderr, indexed.stderr[-3000:]
+    return [json.loads(line) for line in indexed.stdout.splitlines()]

@@ -21,12 +21,12 @@ from sqlalchemy import select
 
 from cleaning import clean_html
 from pvdn_crawler import reclean as reclean_module
-from pvdn_crawler.archive_cli import main
 from pvdn_crawler.items import article_record
 from storage import ArticleRecord, BatchWriter, open_archive
 from storage.models import CrawlRun
 from storage.repository import ArchiveRepository
 from storage.warc import Capture, RunWarcWriter, SentRequest, WarcLocation, read_capture
+from tests.cli_support import one_line_error, run_cli
 from tests.saved_cases import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,18 +82,6 @@ def archive(tmp_path: Path) -> Path:
     return path
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
-def _one_line_error(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("pvdn-archive: "), err
-    return lines[0]
-
-
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -113,11 +101,11 @@ def test_stats_with_the_database_before_or_after_the_command(
         ("stats", "--database", url),
         ("--database", archive.name, "stats"),  # a relative path
     ):
-        status, out, err = _run(capsys, *argv)
+        status, out, err = run_cli(capsys, *argv)
         assert (status, err) == (0, ""), argv
         outputs.append(json.loads(out))
     monkeypatch.setenv("PVDN_DATABASE_URL", url)
-    status, out, _ = _run(capsys, "stats")
+    status, out, _ = run_cli(capsys, "stats")
     assert status == 0
     outputs.append(json.loads(out))
     stats = outputs[0]
@@ -130,7 +118,7 @@ def test_export_is_json_lines_with_teasers(
     archive: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     target = tmp_path / "out.jsonl"
-    assert _run(capsys, "--database", str(archive), "export", "-o", str(target))[0] == 0
+    assert run_cli(capsys, "--database", str(archive), "export", "-o", str(target))[0] == 0
     lines = target.read_text(encoding="utf-8").splitlines()
     assert len(lines) == 1
     article = json.loads(lines[0])
@@ -142,18 +130,20 @@ def test_export_is_json_lines_with_teasers(
     assert "raw_html" not in article
     assert [p.name for p in tmp_path.iterdir() if p.name.endswith(".partial")] == []
     # Without -o, the same lines on stdout.
-    status, out, _ = _run(capsys, "export", "--database", str(archive))
+    status, out, _ = run_cli(capsys, "export", "--database", str(archive))
     assert (status, out.splitlines()) == (0, lines)
 
 
 def test_show_by_alias_and_unknown(archive: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    status, out, _ = _run(capsys, "--database", str(archive), "show", SHORTLINK)
+    status, out, _ = run_cli(capsys, "--database", str(archive), "show", SHORTLINK)
     assert status == 0
     shown = json.loads(out)
     assert shown["canonical_url"] == CANONICAL and shown["story"]["body"] == STALE_BODY
-    status, out, err = _run(capsys, "--database", str(archive), "show", "https://example.org/nope/")
+    status, out, err = run_cli(
+        capsys, "--database", str(archive), "show", "https://example.org/nope/"
+    )
     assert (status, out) == (1, "")
-    assert "https://example.org/nope/" in _one_line_error(err)
+    assert "https://example.org/nope/" in one_line_error(err)
 
 
 def test_reading_commands_on_a_missing_archive_create_nothing(
@@ -167,9 +157,9 @@ def test_reading_commands_on_a_missing_archive_create_nothing(
         ("show", CANONICAL),
         ("reclean", "--workers", "1"),
     ):
-        status, out, err = _run(capsys, "--database", str(missing), *argv)
+        status, out, err = run_cli(capsys, "--database", str(missing), *argv)
         assert (status, out) == (2, ""), argv
-        assert str(missing) in _one_line_error(err), argv
+        assert str(missing) in one_line_error(err), argv
     assert list(tmp_path.iterdir()) == []
 
 
@@ -177,11 +167,11 @@ def test_archive_problems_are_one_line(tmp_path: Path, capsys: pytest.CaptureFix
     notes = tmp_path / "notes.sqlite3"
     notes.write_bytes(b"not a database\n" * 100)
     for argv in (("stats",), ("export",), ("show", CANONICAL), ("reclean", "--workers", "1")):
-        status, _, err = _run(capsys, "--database", str(notes), *argv)
+        status, _, err = run_cli(capsys, "--database", str(notes), *argv)
         assert status == 2, argv
-        assert "not a readable archive" in _one_line_error(err), argv
-    status, _, err = _run(capsys, "--database", "postgresql+psycopg://h:x:y/db", "stats")
-    assert status == 2 and "--database" in _one_line_error(err)
+        assert "not a readable archive" in one_line_error(err), argv
+    status, _, err = run_cli(capsys, "--database", "postgresql+psycopg://h:x:y/db", "stats")
+    assert status == 2 and "--database" in one_line_error(err)
 
 
 # ---- export never writes over the archive -----------------------------------------------------
@@ -199,11 +189,11 @@ def test_export_onto_the_archive_is_refused_and_the_archive_is_intact(
         Path(f"{archive}-wal"),
         tmp_path / ".." / tmp_path.name / archive.name,
     ):
-        status, _, err = _run(capsys, "--database", str(archive), "export", "-o", str(target))
+        status, _, err = run_cli(capsys, "--database", str(archive), "export", "-o", str(target))
         assert status == 2, target
-        assert "refusing to write the export over the archive" in _one_line_error(err), target
+        assert "refusing to write the export over the archive" in one_line_error(err), target
     assert _digest(archive) == before
-    status, out, _ = _run(capsys, "--database", str(archive), "stats")
+    status, out, _ = run_cli(capsys, "--database", str(archive), "stats")
     assert status == 0 and json.loads(out)["articles"] == 1
 
 
@@ -212,16 +202,16 @@ def test_a_file_the_command_did_not_make_is_replaced_only_when_told(
 ) -> None:
     notes = tmp_path / "notes.jsonl"
     notes.write_text("my own notes\n", encoding="utf-8")
-    status, _, err = _run(capsys, "--database", str(archive), "export", "-o", str(notes))
-    assert status == 2 and "exists: give --overwrite" in _one_line_error(err)
+    status, _, err = run_cli(capsys, "--database", str(archive), "export", "-o", str(notes))
+    assert status == 2 and "exists: give --overwrite" in one_line_error(err)
     assert notes.read_text(encoding="utf-8") == "my own notes\n"
     argv = ("--database", str(archive), "export", "-o", str(notes), "--overwrite")
-    assert _run(capsys, *argv)[0] == 0
+    assert run_cli(capsys, *argv)[0] == 0
     assert json.loads(notes.read_text(encoding="utf-8").splitlines()[0])["canonical_url"]
     chart = tmp_path / "chart.png"
     chart.write_bytes(b"not ours")
-    status, _, err = _run(capsys, "--database", str(archive), "trending", "--plot", str(chart))
-    assert status == 2 and "exists: give --overwrite" in _one_line_error(err)
+    status, _, err = run_cli(capsys, "--database", str(archive), "trending", "--plot", str(chart))
+    assert status == 2 and "exists: give --overwrite" in one_line_error(err)
     assert chart.read_bytes() == b"not ours"
 
 
@@ -272,11 +262,11 @@ def _locations(path: Path, url: str) -> list[WarcLocation | None]:
 def test_reclean_stores_a_new_revision_and_is_a_recorded_run(
     archive: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status, out, _ = _run(capsys, "--database", str(archive), "reclean", "--workers", "1")
+    status, out, _ = run_cli(capsys, "--database", str(archive), "reclean", "--workers", "1")
     assert status == 0
     done = json.loads(out)
     assert (done["pages"], done["changed"]) == (1, 1)
-    _, shown, _ = _run(capsys, "--database", str(archive), "show", CANONICAL)
+    _, shown, _ = run_cli(capsys, "--database", str(archive), "show", CANONICAL)
     assert json.loads(shown)["story"]["body"] == _expected_body(CASE)
     assert json.loads(shown)["aliases"] == [SHORTLINK]
     assert _revisions(archive, CANONICAL) == [STALE_BODY, _expected_body(CASE)]
@@ -286,7 +276,7 @@ def test_reclean_stores_a_new_revision_and_is_a_recorded_run(
     page = read_capture(archive.with_name("archive-warc"), first)
     assert page.payload == (CASE / "page.html").read_bytes()
 
-    status, out, _ = _run(capsys, "reclean", "--database", str(archive), "--workers", "1")
+    status, out, _ = run_cli(capsys, "reclean", "--database", str(archive), "--workers", "1")
     again = json.loads(out)
     assert status == 0 and (again["pages"], again["unchanged"]) == (1, 1)
     assert "changed" not in again
@@ -307,7 +297,7 @@ def test_reclean_streams_the_archive_through_worker_processes(
     path = tmp_path / "five.sqlite3"
     _store(path, [_record(case) for case in cases])
     monkeypatch.setattr(reclean_module, "_BATCH", 2)
-    status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "2")
+    status, out, _ = run_cli(capsys, "--database", str(path), "reclean", "--workers", "2")
     assert status == 0
     done = {k: v for k, v in json.loads(out).items() if k != "run"}
     assert done == {"pages": 5, "status": "ok", "changed": 5}
@@ -326,7 +316,7 @@ def test_reclean_with_a_warc_file_gone_is_a_storage_failure(
     run is recorded as a storage failure and the command exits 9, as a crawl would."""
     for warc in archive.with_name("archive-warc").glob("*.warc.gz"):
         warc.unlink()
-    status, out, _ = _run(capsys, "--database", str(archive), "reclean", "--workers", "1")
+    status, out, _ = run_cli(capsys, "--database", str(archive), "reclean", "--workers", "1")
     assert status == 9
     done = json.loads(out)
     assert done["status"] == "storage failure"
@@ -343,9 +333,9 @@ def test_reclean_keeps_a_post_id_the_page_does_not_show(
     assert record.post_id is None
     path = tmp_path / "amp.sqlite3"
     _store(path, [replace(record, post_id=77001)])  # as a crawl stores it after ?p=77001
-    status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "1")
+    status, out, _ = run_cli(capsys, "--database", str(path), "reclean", "--workers", "1")
     assert status == 0 and json.loads(out)["changed"] == 1
-    _, shown, _ = _run(capsys, "--database", str(path), "show", record.canonical_url)
+    _, shown, _ = run_cli(capsys, "--database", str(path), "show", record.canonical_url)
     assert json.loads(shown)["post_id"] == 77001
 
 
@@ -366,12 +356,12 @@ def test_reclean_reads_a_page_in_the_charset_its_header_named(
     record, _ = article_record(crawled, canonical_url=url, fetched_url=url, capture=page)
     path = tmp_path / "latin9.sqlite3"
     _store(path, [record])
-    status, out, _ = _run(capsys, "--database", str(path), "reclean", "--workers", "1")
+    status, out, _ = run_cli(capsys, "--database", str(path), "reclean", "--workers", "1")
     assert status == 0
     done = {k: v for k, v in json.loads(out).items() if k != "run"}
     assert done == {"pages": 1, "status": "ok", "unchanged": 1}
     for flag in ("--all-revisions",):
-        status, out, _ = _run(capsys, "--database", str(path), "reclean", flag, "--workers", "1")
+        status, out, _ = run_cli(capsys, "--database", str(path), "reclean", flag, "--workers", "1")
         assert status == 0 and "revision re-cleaned" not in json.loads(out), out
     assert _revisions(path, url) == [crawled.body]
 
@@ -381,9 +371,9 @@ def test_reclean_waits_for_no_crawl_it_is_busy(
 ) -> None:
     """`reclean` writes, so it takes the writer lock: during a crawl it stops at once."""
     with open_archive(f"sqlite:///{archive}"):
-        status, out, err = _run(capsys, "--database", str(archive), "reclean", "--workers", "1")
+        status, out, err = run_cli(capsys, "--database", str(archive), "reclean", "--workers", "1")
     assert (status, out) == (2, "")
-    assert "busy" in _one_line_error(err)
+    assert "busy" in one_line_error(err)
     assert _runs(archive) == []
     assert _revisions(archive, CANONICAL) == [STALE_BODY]
 

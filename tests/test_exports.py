@@ -24,7 +24,7 @@ from pvdn_crawler.archive_cli import _EXAMPLES, main
 from pvdn_crawler.exports import ARTICLE_COLUMNS, REVISION_COLUMNS
 from pvdn_crawler.mirror import SITE, start_mirror
 from storage.engine import make_engine, session_factory, upgrade_schema
-from tests.crawl_runner import PROJECT, crawl_command, crawl_env, query
+from tests.crawl_runner import PROJECT, crawl_command, crawl_env, free_port, query
 from tests.test_archive_search import BRIDGE, CANCUN, T0, WHALES, apply
 
 MANIFEST: dict[str, Any] = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
@@ -220,12 +220,6 @@ def test_every_subcommand_has_an_example_in_its_help(capsys: pytest.CaptureFixtu
         assert "example: " + " ".join(example.split()) in shown, name
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 def _demo(folder: Path, port: int) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-m", "pvdn_crawler.archive_cli", "--database",
@@ -235,7 +229,7 @@ def _demo(folder: Path, port: int) -> subprocess.CompletedProcess[str]:
 
 
 def test_the_demo_twice_gives_the_same_archive(tmp_path: Path) -> None:
-    port = _free_port()
+    port = free_port()
     first = _demo(tmp_path, port)
     assert first.returncode == 0, first.stderr[-2000:]
     articles = query(tmp_path / "demo.sqlite3", "SELECT canonical_url FROM articles ORDER BY 1")

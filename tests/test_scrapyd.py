@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -22,7 +21,7 @@ from typing import Any
 import pytest
 
 from pvdn_crawler.mirror import SITE, start_mirror
-from tests.crawl_runner import PROJECT, crawl_env, query
+from tests.crawl_runner import FAST, PROJECT, crawl_env, free_port, query
 
 MANIFEST: dict[str, Any] = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
 _PROJECT_FILES = (
@@ -40,12 +39,6 @@ def _tool(name: str) -> str:
     if not path.exists():
         pytest.fail(f"{name} is not installed in this environment (pip install -e '.[test]')")
     return str(path)
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def _api(origin: str, endpoint: str, data: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -81,7 +74,7 @@ def _build_egg(folder: Path) -> Path:
 @pytest.fixture
 def scrapyd(tmp_path: Path) -> Iterator[str]:
     """A Scrapyd on a free port of 127.0.0.1, its files under tmp_path."""
-    port = _free_port()
+    port = free_port()
     home = tmp_path / "scrapyd"
     home.mkdir()
     (home / "scrapyd.conf").write_text(
@@ -126,9 +119,7 @@ def test_the_egg_crawls_the_fixture_site_into_an_archive(scrapyd: str, tmp_path:
                 "base_url": mirror.origin,
                 "setting": [
                     f"PVDN_DATABASE_URL=sqlite:///{database}",
-                    "AUTOTHROTTLE_ENABLED=False",
-                    "DOWNLOAD_DELAY=0",
-                    "CONCURRENT_REQUESTS_PER_DOMAIN=8",
+                    *FAST,
                 ],
             },
         )

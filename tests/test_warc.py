@@ -40,9 +40,9 @@ from storage.warc import (
     read_capture,
     recover_folder,
 )
+from tests.storage_support import warcio_accepts
 
 ROOT = Path(__file__).resolve().parent.parent
-WARCIO = Path(sys.executable).parent / "warcio"
 FETCHED = datetime(2025, 3, 14, 15, 9, 26, 535897, tzinfo=UTC)
 PAGE = (
     b"<!DOCTYPE html><html><head><title>Whale season opens in the bay</title></head><body>"
@@ -80,25 +80,6 @@ def _capture(
         request=request or SentRequest("GET", url, REQUEST_HEADERS),
         ip_address="127.0.0.1",
     )
-
-
-def _warcio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(WARCIO), *args], capture_output=True, text=True, check=False, timeout=60
-    )
-
-
-def _check_and_index(files: list[Path]) -> list[dict[str, str]]:
-    """`warcio check` passes on every file, and `warcio index` lists their records."""
-    assert files
-    checked = _warcio("check", "-v", *map(str, files))
-    assert checked.returncode == 0, checked.stdout + checked.stderr
-    assert "digest failed" not in checked.stdout
-    fields = "filename,offset,length,warc-type,warc-target-uri,http:status,warc-concurrent-to"
-    indexed = _warcio("index", "-f", fields + ",warc-record-id", *map(str, files))
-    assert indexed.returncode == 0, indexed.stderr
-    assert "WARNING" not in indexed.stderr, indexed.stderr
-    return [json.loads(line) for line in indexed.stdout.splitlines()]
 
 
 def _sha1_b32(data: bytes) -> str:
@@ -140,7 +121,7 @@ def test_round_trip_keeps_the_page_and_both_header_blocks(tmp_path: Path) -> Non
         assert capture.warc_header("WARC-Date") == "2025-03-14T15:09:26.535897Z"
 
     # The request record follows its response and names it; warcio agrees on every offset.
-    index = _check_and_index(_files(tmp_path))
+    index = warcio_accepts(_files(tmp_path))
     assert [row["warc-type"] for row in index] == ["warcinfo"] + ["response", "request"] * 4
     responses = [row for row in index if row["warc-type"] == "response"]
     requests = [row for row in index if row["warc-type"] == "request"]
@@ -191,7 +172,7 @@ def test_headers_are_written_byte_for_byte_and_framing_is_made_honest(tmp_path: 
     assert b"\r\nTransfer-Encoding" not in block
     assert b"\r\nContent-Length: 999" not in block
     assert read_capture(tmp_path, exact).header("Content-Length") == str(len(PAGE))
-    _check_and_index(_files(tmp_path))
+    warcio_accepts(_files(tmp_path))
 
 
 def test_credentials_never_reach_the_request_record(tmp_path: Path) -> None:
@@ -223,7 +204,7 @@ def test_credentials_never_reach_the_request_record(tmp_path: Path) -> None:
     assert b"Authorization: REDACTED\r\n" in text
     assert b"WARC-Pvdn-Redacted: header Authorization; header Cookie; form field pwd; " in text
     assert b"body left out (it names a password field)" in text
-    _check_and_index(_files(tmp_path))
+    warcio_accepts(_files(tmp_path))
 
 
 # ---- files ---------------------------------------------------------------------------------
@@ -252,7 +233,7 @@ def test_files_rotate_by_size_and_each_opens_with_warcinfo(tmp_path: Path) -> No
     biggest_pair = max(location.length * 3 for location in locations)  # response + request + slack
     for path in files[:-1]:
         assert limit <= path.stat().st_size < limit + biggest_pair
-    index = _check_and_index(files)
+    index = warcio_accepts(files)
     for name in names:
         rows = [row for row in index if row["filename"] == name]
         assert rows[0]["warc-type"] == "warcinfo"
@@ -288,7 +269,7 @@ def test_revisit_for_a_304_refers_to_the_earlier_capture(tmp_path: Path) -> None
     bare = read_capture(tmp_path, unknown)
     assert bare.warc_header("WARC-Refers-To-Target-URI") is None
     assert bare.payload_digest is None
-    index = _check_and_index(_files(tmp_path))
+    index = warcio_accepts(_files(tmp_path))
     assert [row["warc-type"] for row in index] == ["warcinfo"] + ["response", "request"] + [
         "revisit",
         "request",
@@ -315,7 +296,7 @@ def test_resource_record_for_html_kept_without_headers(tmp_path: Path) -> None:
     assert record.warc_header("Content-Type") == "text/html"
     assert record.warc_header("WARC-Pvdn-Note") == DEFAULT_RESOURCE_NOTE
     assert record.payload_digest == _sha1_b32(PAGE)
-    index = _check_and_index(_files(tmp_path))
+    index = warcio_accepts(_files(tmp_path))
     assert [row["warc-type"] for row in index] == ["warcinfo", "resource"]
 
 
@@ -398,7 +379,7 @@ def test_sigkill_at_several_moments_then_recovery(tmp_path: Path) -> None:
         capture = read_capture(tmp_path, location)
         assert hashlib.sha1(capture.payload).hexdigest() == line["sha1"]
         assert capture.target_uri == line["url"]
-    index = _check_and_index(_files(tmp_path))
+    index = warcio_accepts(_files(tmp_path))
     indexed = {(row["filename"], row["offset"]) for row in index}
     assert {(line["filename"], str(line["offset"])) for line in reported} <= indexed
 
@@ -440,7 +421,7 @@ def test_torn_tails_are_cut_back_to_the_last_whole_record(tmp_path: Path) -> Non
     assert results["garbage.warc.gz"].dropped_bytes == 11
     files = _files(folder)
     assert len(files) == 5
-    _check_and_index(files)
+    warcio_accepts(files)
     kept = WarcLocation("in-last-request.warc.gz", last.offset, last.length)
     assert read_capture(folder, kept).target_uri == "http://127.0.0.1/2/"
 
@@ -466,7 +447,7 @@ def test_a_failed_write_is_cut_off_so_the_next_record_follows_a_whole_one(
         after = writer.write_capture(_capture("http://127.0.0.1/after/"))
     assert after.offset == size
     assert read_capture(tmp_path, after).target_uri == "http://127.0.0.1/after/"
-    index = _check_and_index(_files(tmp_path))
+    index = warcio_accepts(_files(tmp_path))
     assert [row.get("warc-target-uri") for row in index if row["warc-type"] == "response"] == [
         "http://127.0.0.1/before/",
         "http://127.0.0.1/after/",
@@ -546,7 +527,7 @@ def test_export_copies_the_selected_pairs_byte_for_byte(tmp_path: Path) -> None:
     assert (summary.captures, summary.requests) == (4, 3)
     assert summary.bytes == out.stat().st_size
     assert not (tmp_path / "export.warc.gz.part").exists()
-    index = _check_and_index([out])
+    index = warcio_accepts([out])
     captures = [row for row in index if row["warc-type"] in {"response", "resource"}]
     assert [row["warc-target-uri"] for row in captures] == [
         "http://127.0.0.1/6/",
@@ -629,4 +610,4 @@ def test_hostile_input_is_recorded_or_refused_clearly(tmp_path: Path) -> None:
     assert read_capture(tmp_path, idn).target_uri == "http://xn--bcher-kva.example/p%C3%A1gina"
     assert read_capture(tmp_path, empty).payload == b""
     assert read_capture(tmp_path, eight_mib).payload == big_body
-    _check_and_index(_files(tmp_path))
+    warcio_accepts(_files(tmp_path))

@@ -35,7 +35,6 @@ from sqlalchemy import Table, create_engine, insert, make_url, text
 from warcio.archiveiterator import ArchiveIterator
 
 from cleaning import Options, clean_html
-from pvdn_crawler.archive_cli import main
 from pvdn_crawler.items import article_record
 from pvdn_crawler.mirror import SITE, Mirror, start_mirror
 from pvdn_crawler.reclean import reclean
@@ -49,9 +48,10 @@ from storage.warc import (
     iter_captures,
     read_capture,
 )
+from tests.cli_support import one_line_error, run_cli
 from tests.crawl_runner import PROJECT, crawl_env, query, run_crawl, start_crawl
 from tests.saved_cases import FIXTURES
-from tests.storage_support import ARTICLES_BEFORE_0004, OLD_ZLIB_LEVEL
+from tests.storage_support import ARTICLES_BEFORE_0004, OLD_ZLIB_LEVEL, warcio_accepts
 
 PRODUCTION = "https://www.vallartadaily.com"
 # The spellings of the production origin the mirror rewrites to its own in text responses.
@@ -60,7 +60,6 @@ PRODUCTION_ORIGINS = ("https://www.vallartadaily.com", "http://www.vallartadaily
 MANIFEST: dict[str, Any] = json.loads((SITE / "expected.json").read_text(encoding="utf-8"))
 ROUTES: dict[str, Any] = json.loads((SITE / "routes.json").read_text(encoding="utf-8"))["routes"]
 STORED = [a for a in MANIFEST["articles"] if a["stored"]]
-WARCIO = Path(sys.executable).parent / "warcio"
 UPDATE = b" Update: officials confirmed the figures."
 
 
@@ -176,27 +175,6 @@ def _read_all(files: list[Path]) -> list[Record]:
     return records
 
 
-def _warcio(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(WARCIO), *args], capture_output=True, text=True, check=False, timeout=120
-    )
-
-
-def _warcio_accepts(files: list[Path]) -> list[dict[str, str]]:
-    """`warcio check` passes on every file and `warcio index` lists their records."""
-    assert files
-    checked = _warcio("check", "-v", *map(str, files))
-    assert checked.returncode == 0, checked.stdout[-3000:] + checked.stderr[-3000:]
-    assert "digest failed" not in checked.stdout
-    fields = "filename,offset,length,warc-type,warc-target-uri,http:status"
-    indexed = _warcio(
-        "index", "-f", f"{fields},warc-record-id,warc-concurrent-to", *map(str, files)
-    )
-    assert indexed.returncode == 0, indexed.stderr[-3000:]
-    assert "WARNING" not in indexed.stderr, indexed.stderr[-3000:]
-    return [json.loads(line) for line in indexed.stdout.splitlines()]
-
-
 def test_both_runs_succeed_and_finish_their_files(two_runs: TwoRuns) -> None:
     for run in two_runs.runs:
         assert run.returncode == 0, run.stderr[-3000:]
@@ -207,7 +185,7 @@ def test_both_runs_succeed_and_finish_their_files(two_runs: TwoRuns) -> None:
 
 def test_warcio_check_and_index_accept_every_file(two_runs: TwoRuns) -> None:
     files = two_runs.files()
-    index = _warcio_accepts(files)
+    index = warcio_accepts(files)
     records = _read_all(files)
     assert [(row["filename"], int(row["offset"])) for row in index] == [
         (r.filename, r.offset) for r in records
@@ -469,7 +447,7 @@ def test_sigkill_at_several_moments_leaves_readable_warcs_and_no_dangling_row(
     assert list(folder.glob("*.open")) == [], "the next run finished what the kills left"
     files = sorted(folder.glob("*.warc.gz"))
     assert any(not f.name.endswith("-00000.warc.gz") for f in files), "runs rotated files"
-    _warcio_accepts(files)
+    warcio_accepts(files)
     checked = _no_dangling_pointer(database, folder)
     stored = {url for (url,) in query(database, "SELECT canonical_url FROM articles")}
     assert stored == {a["canonical_url"].replace(PRODUCTION, mirror.origin) for a in STORED}
@@ -571,7 +549,7 @@ def test_an_archive_of_0003_moves_its_pages_into_a_warc_and_recleans_to_the_same
     assert folder == tmp_path / "archive-warc"
     files = sorted(folder.glob("*.warc.gz"))
     assert [f.name.startswith("pvdn-migration-0004-") for f in files] == [True]
-    index = _warcio_accepts(files)
+    index = warcio_accepts(files)
     assert Counter(row["warc-type"] for row in index) == {"warcinfo": 1, "resource": len(stored)}
     rows = query(
         database,
@@ -598,7 +576,7 @@ def test_an_archive_of_0003_moves_its_pages_into_a_warc_and_recleans_to_the_same
 
     # Re-cleaning the moved pages changes nothing: not the latest stories, not any version.
     for flag in ((), ("--all-revisions",)):
-        status, out, _ = _run(capsys, "--database", str(database), "reclean", *flag)
+        status, out, _ = run_cli(capsys, "--database", str(database), "reclean", *flag)
         assert status == 0
         done = json.loads(out)
         del done["run"]
@@ -677,12 +655,6 @@ def test_a_postgresql_archive_with_pages_needs_a_warc_folder_to_upgrade(tmp_path
 # ---- reading captures back: pvdn-archive export --warc, show --html ------------------------------
 
 
-def _run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    status = main(list(argv))
-    captured = capsys.readouterr()
-    return status, captured.out, captured.err
-
-
 def _cli(*argv: str) -> subprocess.CompletedProcess[bytes]:
     """The command as a user runs it, its output as bytes."""
     return subprocess.run(
@@ -693,12 +665,6 @@ def _cli(*argv: str) -> subprocess.CompletedProcess[bytes]:
         timeout=120,
         check=False,
     )
-
-
-def _one_line_error(err: str) -> str:
-    lines = err.splitlines()
-    assert len(lines) == 1 and lines[0].startswith("pvdn-archive: "), err
-    return lines[0]
 
 
 def _members(folder: Path, locations: list[WarcLocation]) -> list[bytes]:
@@ -715,7 +681,7 @@ def test_export_warc_copies_every_stored_version_and_since_selects(
 ) -> None:
     database = str(two_runs.database)
     out = tmp_path / "all.warc.gz"
-    status, text_out, err = _run(capsys, "--database", database, "export", "--warc", str(out))
+    status, text_out, err = run_cli(capsys, "--database", database, "export", "--warc", str(out))
     assert (status, err) == (0, "")
     summary = json.loads(text_out)
     revisions = two_runs.query(
@@ -728,7 +694,7 @@ def test_export_warc_copies_every_stored_version_and_since_selects(
     )
     assert summary["bytes"] == out.stat().st_size
     assert [p.name for p in tmp_path.iterdir()] == ["all.warc.gz"], "no partial file left"
-    index = _warcio_accepts([out])
+    index = warcio_accepts([out])
     assert [row["warc-type"] for row in index].count("response") == len(revisions)
     # The captures are the archive's records, byte for byte, in capture order.
     data = out.read_bytes()
@@ -741,20 +707,20 @@ def test_export_warc_copies_every_stored_version_and_since_selects(
 
     since = tmp_path / "since.warc.gz"
     moment = two_runs.second_started.isoformat()
-    status, text_out, _ = _run(
+    status, text_out, _ = run_cli(
         capsys, "export", "--database", database, "--warc", str(since), "--since", moment
     )
     assert status == 0 and json.loads(text_out)["captures"] == 1
     (only,) = [r for r in _read_all([since]) if r.type == "response"]
     assert two_runs.path(only.uri) == two_runs.changed_path and UPDATE in only.payload
     day = (two_runs.second_started + timedelta(days=1)).date().isoformat()
-    status, _, err = _run(capsys, "export", "--database", database, "--warc", str(since),
+    status, _, err = run_cli(capsys, "export", "--database", database, "--warc", str(since),
                           "--since", day)  # fmt: skip
-    assert status == 2 and "exists: give --overwrite" in _one_line_error(err)
-    status, text_out, _ = _run(capsys, "export", "--database", database, "--warc", str(since),
+    assert status == 2 and "exists: give --overwrite" in one_line_error(err)
+    status, text_out, _ = run_cli(capsys, "export", "--database", database, "--warc", str(since),
                                "--since", day, "--overwrite")  # fmt: skip
     assert status == 0 and json.loads(text_out)["captures"] == 0
-    _warcio_accepts([since])
+    warcio_accepts([since])
 
 
 def test_export_warc_never_writes_over_the_archive(
@@ -771,19 +737,19 @@ def test_export_warc_never_writes_over_the_archive(
         (two_runs.warc_dir / "export.warc.gz", "into the archive's WARC folder"),
         (two_runs.files()[0], "into the archive's WARC folder"),
     ):
-        status, out, err = _run(
+        status, out, err = run_cli(
             capsys, "--database", str(database), "export", "--warc", str(target)
         )
         assert (status, out) == (2, ""), target
-        assert said in _one_line_error(err), target
-    status, _, err = _run(capsys, "--database", str(database), "export", "--warc",
+        assert said in one_line_error(err), target
+    status, _, err = run_cli(capsys, "--database", str(database), "export", "--warc",
                           str(tmp_path / "x.warc.gz"), "-o", str(tmp_path / "x.jsonl"))  # fmt: skip
-    assert status == 2 and "takes --since only, not -o" in _one_line_error(err)
+    assert status == 2 and "takes --since only, not -o" in one_line_error(err)
     assert {p: p.stat().st_size for p in two_runs.warc_dir.iterdir()} == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["same.sqlite3"]
-    status, _, err = _run(capsys, "--database", str(database), "export", "--warc", "x.warc.gz",
+    status, _, err = run_cli(capsys, "--database", str(database), "export", "--warc", "x.warc.gz",
                           "--since", "June")  # fmt: skip
-    assert status == 2 and "not a date: 'June'" in _one_line_error(err)
+    assert status == 2 and "not a date: 'June'" in one_line_error(err)
 
 
 def test_show_html_prints_the_page_as_fetched(two_runs: TwoRuns) -> None:
@@ -804,7 +770,7 @@ def test_show_html_prints_the_page_as_fetched(two_runs: TwoRuns) -> None:
     assert (by_alias.returncode, by_alias.stdout) == (0, expected)
     unknown = _cli("--database", database, "show", "--html", f"{mirror.origin}/nope/")
     assert (unknown.returncode, unknown.stdout) == (1, b"")
-    assert _one_line_error(unknown.stderr.decode()).endswith(f"no article at {mirror.origin}/nope/")
+    assert one_line_error(unknown.stderr.decode()).endswith(f"no article at {mirror.origin}/nope/")
 
 
 def test_show_html_of_an_archive_whose_capture_is_gone_is_one_line(
@@ -817,7 +783,7 @@ def test_show_html_of_an_archive_whose_capture_is_gone_is_one_line(
     changed = two_runs.mirror.origin + two_runs.changed_path
     shown = _cli("--database", str(database), "show", "--html", changed)
     assert (shown.returncode, shown.stdout) == (2, b"")
-    assert "no WARC file" in _one_line_error(shown.stderr.decode())
+    assert "no WARC file" in one_line_error(shown.stderr.decode())
     elsewhere = _cli("--database", str(database), "--warc-dir", str(two_runs.warc_dir), "show",
                      "--html", changed)  # fmt: skip
     assert (elsewhere.returncode, elsewhere.stdout) == (
@@ -834,7 +800,7 @@ def test_reading_captures_of_a_missing_archive_creates_nothing(
         ("export", "--warc", str(tmp_path / "out.warc.gz")),
         ("show", "--html", f"{PRODUCTION}/some-story/"),
     ):
-        status, out, err = _run(capsys, "--database", str(missing), *argv)
+        status, out, err = run_cli(capsys, "--database", str(missing), *argv)
         assert (status, out) == (2, ""), argv
-        assert str(missing) in _one_line_error(err), argv
+        assert str(missing) in one_line_error(err), argv
     assert list(tmp_path.iterdir()) == []
